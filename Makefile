@@ -1,0 +1,39 @@
+# osokit: two commands for a newcomer, `make demo` and `make test`.
+# Everything runs from a project-local virtualenv that this Makefile creates.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+OUT    ?= out
+
+.PHONY: install demo test test-slow bench lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: install
+	$(BIN)/osokit demo --out $(OUT)/demo
+
+test: install
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# The slow suites (kill -9 loops, full hostile corpus, big cohorts). OSOKIT_REDUCED=1 makes
+# each run a smaller but complete version of itself; CI runs them that way.
+test-slow: install
+	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+lint: install
+	$(BIN)/ruff check oso fixtures simulator conformance load reports osokit bench tests
+	$(BIN)/ruff format --check oso fixtures simulator conformance load reports osokit bench tests
+
+clean:
+	rm -rf $(VENV) $(OUT) build *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Load tests with locust: user classes per OSO role and the spring-intake load shapes."""

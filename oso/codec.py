@@ -1,0 +1,302 @@
+"""Dossier model <-> XML (namespace :data:`oso.namespaces.DOSSIER`).
+
+One generic reader and one generic writer, driven by the field declarations in
+:mod:`oso.dossier` (schema order, element names, how each field sits in XML). The field table of
+each class is computed once and cached, so encoding a dossier is a straight walk.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any, TypeVar
+
+from lxml import etree
+
+from oso import dossier as model
+from oso.namespaces import DOSSIER
+from oso.parsing import parse
+
+T = TypeVar("T")
+_SCALARS = (str, bool, int, Decimal, date)
+_PREFIX = "{" + DOSSIER + "}"
+
+
+class CodecError(ValueError):
+    """An element that does not fit the model; names the element, its line and what is wrong."""
+
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(f"line {line}: {message}" if line else message)
+        self.line = line
+
+
+def _bool_text(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _decimal_text(value: Decimal) -> str:
+    return format(value, "f")
+
+
+_TO_TEXT: dict[type, Any] = {str: str, bool: _bool_text, int: str, Decimal: _decimal_text, date: date.isoformat}
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    name: str  # attribute on the dataclass
+    xml: str  # element (or item element, for lijst) local name
+    kind: str  # one | many | lijst | groups | text | attr
+    type: type  # a scalar type or a model class
+    tag: str  # qualified tag of the element written for this field
+    wrapper_tag: str | None  # for lijst: qualified tag of the wrapper
+    to_text: Any = None  # value -> text for scalars; None for model classes
+
+
+def _base_type(hint: Any) -> type:
+    """str | None -> str; tuple[Adres, ...] -> Adres."""
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    if typing.get_origin(hint) is tuple:
+        hint = typing.get_args(hint)[0]
+    return typing.cast(type, hint)
+
+
+@cache
+def _fields(cls: type) -> tuple[_Field, ...]:
+    hints = typing.get_type_hints(cls, vars(model))
+    out = []
+    for f in dataclasses.fields(cls):
+        kind = f.metadata["kind"]
+        if kind == "lijst":
+            xml = f.metadata["item"]
+            wrapper: str | None = _PREFIX + f.name
+        else:
+            xml, wrapper = f.metadata["xml"] or f.name, None
+        kind_type = _base_type(hints[f.name])
+        out.append(_Field(f.name, xml, kind, kind_type, _PREFIX + xml, wrapper, _TO_TEXT.get(kind_type)))
+    return tuple(out)
+
+
+@cache
+def _element_fields(cls: type) -> tuple[_Field, ...]:
+    return tuple(f for f in _fields(cls) if f.kind not in ("text", "attr"))
+
+
+@cache
+def _match_names(cls: type) -> tuple[str, ...]:
+    """The element name that announces each element field (the wrapper for a lijst)."""
+    return tuple(f.wrapper_tag or f.tag for f in _element_fields(cls))
+
+
+# --- writing ---------------------------------------------------------------------------------
+# Text is built directly rather than through lxml elements: creating an lxml element costs about
+# a microsecond, which made serialising the bottleneck of fixture generation.
+
+
+def _escape(text: str) -> str:
+    if "&" in text or "<" in text or ">" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
+
+
+def _escape_attr(text: str) -> str:
+    return _escape(text).replace('"', "&quot;")
+
+
+def _open(out: list[str], pad: str, name: str, obj: Any, indent: str) -> None:
+    """Write one model value as element ``name``: attributes, text, then children."""
+    attrs, text, children = "", None, len(out)
+    for f in _fields(type(obj)):
+        value = getattr(obj, f.name)
+        if value is None or value == ():
+            continue
+        kind = f.kind
+        if kind == "attr":
+            attrs += f' {f.xml}="{_escape_attr(f.to_text(value))}"'
+        elif kind == "text":
+            text = _escape(f.to_text(value))
+        elif kind == "groups":
+            for group in value:
+                _write_fields(out, group, pad + indent, indent)
+        else:
+            _write_field(out, f, value, pad + indent, indent)
+    if text is not None:
+        out.insert(children, f"{pad}<{name}{attrs}>{text}</{name}>")
+    elif len(out) == children:
+        out.append(f"{pad}<{name}{attrs}/>")
+    else:
+        out.insert(children, f"{pad}<{name}{attrs}>")
+        out.append(f"{pad}</{name}>")
+
+
+def _write_field(out: list[str], f: _Field, value: Any, pad: str, indent: str) -> None:
+    name, to_text = f.xml, f.to_text
+    items = value if f.kind != "one" else (value,)
+    if f.kind == "lijst":
+        wrapper = typing.cast(str, f.wrapper_tag)[len(_PREFIX) :]
+        out.append(f"{pad}<{wrapper}>")
+        inner = pad + indent
+    else:
+        inner = pad
+    for item in items:
+        if to_text is None:
+            _open(out, inner, name, item, indent)
+        else:
+            out.append(f"{inner}<{name}>{_escape(to_text(item))}</{name}>")
+    if f.kind == "lijst":
+        out.append(f"{pad}</{wrapper}>")
+
+
+def _write_fields(out: list[str], obj: Any, pad: str, indent: str) -> None:
+    for f in _fields(type(obj)):
+        value = getattr(obj, f.name)
+        if value is not None and value != ():
+            _write_field(out, f, value, pad, indent)
+
+
+def to_text(obj: Any, name: str, *, pretty: bool = True) -> str:
+    """Any model value as the XML text of an element ``name`` in the dossier namespace."""
+    out: list[str] = []
+    _open(out, "\n" if pretty else "", name, obj, "  " if pretty else "")
+    out[0] = out[0].replace(f"<{name}", f'<{name} xmlns="{DOSSIER}"', 1)
+    return "".join(out).lstrip("\n")
+
+
+def to_element(obj: Any, name: str) -> etree._Element:
+    """Any model value as an lxml element named ``name`` in the dossier namespace."""
+    return etree.fromstring(to_text(obj, name, pretty=False))
+
+
+def encode(dossier: model.Dossier, *, pretty: bool = True) -> bytes:
+    """A dossier as a UTF-8 XML document."""
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + to_text(dossier, "dossier", pretty=pretty) + "\n").encode()
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _scalar(kind: type, element: etree._Element) -> Any:
+    raw = element.text or ""
+    try:
+        if kind is str:
+            return raw
+        value = raw.strip()
+        if kind is bool:
+            if value not in ("true", "false", "1", "0"):
+                raise ValueError(f"{value!r} is not a boolean")
+            return value in ("true", "1")
+        if kind is int:
+            return int(value)
+        if kind is Decimal:
+            return Decimal(value)
+        return date.fromisoformat(value)
+    except (ValueError, InvalidOperation) as exc:
+        name = etree.QName(element).localname
+        raise CodecError(f"<{name}>: {exc}", element.sourceline or 0) from None
+
+
+def _read_value(kind: type, element: etree._Element) -> Any:
+    if kind in _SCALARS:
+        return _scalar(kind, element)
+    return _read_object(kind, element)
+
+
+def _consume(cls: type, children: list[etree._Element], start: int, values: dict[str, Any]) -> int:
+    """Read children[start:] into ``values`` in schema order; return where reading stopped."""
+    fields = _element_fields(cls)
+    names = _match_names(cls)
+    pos = 0
+    i = start
+    while i < len(children):
+        child = children[i]
+        try:
+            j = names.index(child.tag, pos)
+        except ValueError:
+            return i
+        f = fields[j]
+        if f.kind == "one":
+            values[f.name] = _read_value(f.type, child)
+            pos = j + 1
+        elif f.kind == "many":
+            values.setdefault(f.name, []).append(_read_value(f.type, child))
+            pos = j
+        else:  # lijst
+            values[f.name] = tuple(_read_item(f, item) for item in _children(child))
+            pos = j + 1
+        i += 1
+    return i
+
+
+def _read_item(f: _Field, item: etree._Element) -> Any:
+    if item.tag != f.tag:
+        raise CodecError(f"unexpected <{etree.QName(item).localname}> in a list of <{f.xml}>", item.sourceline or 0)
+    return _read_value(f.type, item)
+
+
+def _read_groups(f: _Field, children: list[etree._Element]) -> tuple[tuple[Any, ...], int]:
+    """Repeated inline groups (a class whose only element field is ``groups()``)."""
+    groups, i = [], 0
+    while i < len(children):
+        values: dict[str, Any] = {}
+        nxt = _consume(f.type, children, i, values)
+        if nxt == i:
+            break
+        groups.append(_construct(f.type, values, children[i]))
+        i = nxt
+    return tuple(groups), i
+
+
+def _children(element: etree._Element) -> list[etree._Element]:
+    return [c for c in element if isinstance(c.tag, str)]
+
+
+def _construct(cls: type[T], values: dict[str, Any], element: etree._Element) -> T:
+    for key, value in values.items():
+        if isinstance(value, list):
+            values[key] = tuple(value)
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        missing = str(exc).split("argument", 1)[-1].strip(": ")
+        name = etree.QName(element).localname
+        raise CodecError(f"<{name}> lacks required {missing}", element.sourceline or 0) from None
+
+
+def _read_object(cls: type[T], element: etree._Element) -> T:
+    values: dict[str, Any] = {}
+    for f in _fields(cls):
+        if f.kind == "text":
+            values[f.name] = _scalar(f.type, element)
+        elif f.kind == "attr" and element.get(f.xml) is not None:
+            values[f.name] = element.get(f.xml)
+    children = _children(element)
+    fields = _element_fields(cls)
+    if fields and fields[0].kind == "groups":
+        values[fields[0].name], stop = _read_groups(fields[0], children)
+    else:
+        stop = _consume(cls, children, 0, values)
+    if stop < len(children):
+        extra = children[stop]
+        raise CodecError(
+            f"unexpected <{etree.QName(extra).localname}> in <{etree.QName(element).localname}>",
+            extra.sourceline or 0,
+        )
+    return _construct(cls, values, element)
+
+
+def from_element(element: etree._Element, cls: type[T]) -> T:
+    """Read a model value of type ``cls`` from an element (already parsed and trusted)."""
+    return _read_object(cls, element)
+
+
+def decode(data: bytes | etree._Element) -> model.Dossier:
+    """A dossier from XML bytes (parsed through the hardened parser) or a parsed root element."""
+    root = parse(data) if isinstance(data, bytes) else data
+    if root.tag != _PREFIX + "dossier":
+        raise CodecError(f"root element is {root.tag}, expected {{{DOSSIER}}}dossier", root.sourceline or 0)
+    return _read_object(model.Dossier, root)

@@ -1,0 +1,1 @@
+"""The mock OSO broker (Traffic Center and counterpart schools) on Starlette/uvicorn."""

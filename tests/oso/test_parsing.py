@@ -1,0 +1,52 @@
+import pytest
+
+from oso.parsing import XmlError, parse
+
+
+def test_parses_plain_xml():
+    assert parse(b"<a><b>x</b></a>").findtext("b") == "x"
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "empty"),
+        (b"   \n", "empty"),
+        (b"<a><b></a>", "not-well-formed"),
+        (b"\xff\xfe<a/>", "not-well-formed"),
+        (b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>', "dtd-forbidden"),
+        (b'<!DOCTYPE a SYSTEM "http://example.invalid/a.dtd"><a/>', "dtd-forbidden"),
+    ],
+)
+def test_refuses_bad_documents_with_a_code(data, code):
+    with pytest.raises(XmlError) as info:
+        parse(data)
+    assert info.value.code == code
+
+
+def test_external_entity_is_never_read(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET")
+    doc = f'<!DOCTYPE a [<!ENTITY x SYSTEM "file://{secret}">]><a>&x;</a>'.encode()
+    with pytest.raises(XmlError) as info:
+        parse(doc)
+    assert "TOPSECRET" not in str(info.value)
+
+
+def test_size_limit_is_checked_before_parsing():
+    with pytest.raises(XmlError) as info:
+        parse(b"<a>" + b"x" * 100 + b"</a>", max_bytes=50)
+    assert info.value.code == "too-large"
+
+
+def test_deep_nesting_is_refused_by_the_parser():
+    deep = b"<a>" * 5000 + b"</a>" * 5000
+    with pytest.raises(XmlError) as info:
+        parse(deep)
+    assert info.value.code == "not-well-formed" and info.value.line == 1
+
+
+def test_error_carries_the_line():
+    with pytest.raises(XmlError) as info:
+        parse(b"<a>\n<b>\n</a>")
+    assert info.value.line == 3
