@@ -1,17 +1,20 @@
-"""Dossier model <-> XML (namespace :data:`oso.namespaces.DOSSIER`).
+"""Model values <-> XML: the dossier (namespace :data:`oso.namespaces.DOSSIER`) and any other
+class declared with :mod:`oso.xmlmodel` (the transport messages).
 
-One generic reader and one generic writer, driven by the field declarations in
-:mod:`oso.dossier` (schema order, element names, how each field sits in XML). The field table of
-each class is computed once and cached, so encoding a dossier is a straight walk.
+One generic reader and one generic writer, driven by the field declarations (schema order,
+element names, namespace, how each field sits in XML). The field table of each class is computed
+once and cached, so encoding a dossier is a straight walk.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import sys
 import types
 import typing
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any, TypeVar
@@ -21,9 +24,10 @@ from lxml import etree
 from oso import dossier as model
 from oso.namespaces import DOSSIER
 from oso.parsing import parse
+from oso.xmlmodel import XmlFragment, namespace_of
 
 T = TypeVar("T")
-_SCALARS = (str, bool, int, Decimal, date)
+_SCALARS = (str, bool, int, Decimal, date, datetime, XmlFragment)
 _PREFIX = "{" + DOSSIER + "}"
 
 
@@ -43,7 +47,15 @@ def _decimal_text(value: Decimal) -> str:
     return format(value, "f")
 
 
-_TO_TEXT: dict[type, Any] = {str: str, bool: _bool_text, int: str, Decimal: _decimal_text, date: date.isoformat}
+_TO_TEXT: dict[type, Any] = {
+    str: str,
+    bool: _bool_text,
+    int: str,
+    Decimal: _decimal_text,
+    date: date.isoformat,
+    datetime: datetime.isoformat,
+    XmlFragment: str,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +64,8 @@ class _Field:
     xml: str  # element (or item element, for lijst) local name
     kind: str  # one | many | lijst | groups | text | attr
     type: type  # a scalar type or a model class
-    tag: str  # qualified tag of the element written for this field
+    ns: str  # namespace of the element written for this field
+    tag: str  # qualified tag of that element
     wrapper_tag: str | None  # for lijst: qualified tag of the wrapper
     to_text: Any = None  # value -> text for scalars; None for model classes
 
@@ -68,17 +81,18 @@ def _base_type(hint: Any) -> type:
 
 @cache
 def _fields(cls: type) -> tuple[_Field, ...]:
-    hints = typing.get_type_hints(cls, vars(model))
+    hints = typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
+    own_ns = namespace_of(cls)
     out = []
     for f in dataclasses.fields(cls):
-        kind = f.metadata["kind"]
+        kind, ns = f.metadata["kind"], f.metadata.get("ns") or own_ns
         if kind == "lijst":
             xml = f.metadata["item"]
-            wrapper: str | None = _PREFIX + f.name
+            wrapper: str | None = f"{{{ns}}}{f.metadata['xml'] or f.name}"
         else:
             xml, wrapper = f.metadata["xml"] or f.name, None
         kind_type = _base_type(hints[f.name])
-        out.append(_Field(f.name, xml, kind, kind_type, _PREFIX + xml, wrapper, _TO_TEXT.get(kind_type)))
+        out.append(_Field(f.name, xml, kind, kind_type, ns, f"{{{ns}}}{xml}", wrapper, _TO_TEXT.get(kind_type)))
     return tuple(out)
 
 
@@ -108,9 +122,10 @@ def _escape_attr(text: str) -> str:
     return _escape(text).replace('"', "&quot;")
 
 
-def _open(out: list[str], pad: str, name: str, obj: Any, indent: str) -> None:
+def _open(out: list[str], pad: str, name: str, obj: Any, indent: str, ns: str, parent_ns: str) -> None:
     """Write one model value as element ``name``: attributes, text, then children."""
-    attrs, text, children = "", None, len(out)
+    attrs = f' xmlns="{ns}"' if ns != parent_ns else ""
+    text, children = None, len(out)
     for f in _fields(type(obj)):
         value = getattr(obj, f.name)
         if value is None or value == ():
@@ -122,9 +137,9 @@ def _open(out: list[str], pad: str, name: str, obj: Any, indent: str) -> None:
             text = _escape(f.to_text(value))
         elif kind == "groups":
             for group in value:
-                _write_fields(out, group, pad + indent, indent)
+                _write_fields(out, group, pad + indent, indent, ns)
         else:
-            _write_field(out, f, value, pad + indent, indent)
+            _write_field(out, f, value, pad + indent, indent, ns)
     if text is not None:
         out.insert(children, f"{pad}<{name}{attrs}>{text}</{name}>")
     elif len(out) == children:
@@ -134,36 +149,37 @@ def _open(out: list[str], pad: str, name: str, obj: Any, indent: str) -> None:
         out.append(f"{pad}</{name}>")
 
 
-def _write_field(out: list[str], f: _Field, value: Any, pad: str, indent: str) -> None:
-    name, to_text = f.xml, f.to_text
+def _write_field(out: list[str], f: _Field, value: Any, pad: str, indent: str, parent_ns: str) -> None:
+    name, to_text, ns = f.xml, f.to_text, f.ns
+    declare = f' xmlns="{ns}"' if ns != parent_ns else ""
     items = value if f.kind != "one" else (value,)
+    inner = pad
     if f.kind == "lijst":
-        wrapper = typing.cast(str, f.wrapper_tag)[len(_PREFIX) :]
-        out.append(f"{pad}<{wrapper}>")
-        inner = pad + indent
-    else:
-        inner = pad
+        wrapper = typing.cast(str, f.wrapper_tag).rpartition("}")[2]
+        out.append(f"{pad}<{wrapper}{declare}>")
+        inner, declare = pad + indent, ""
     for item in items:
         if to_text is None:
-            _open(out, inner, name, item, indent)
+            _open(out, inner, name, item, indent, ns, ns if not declare else parent_ns)
+        elif f.type is XmlFragment:
+            out.append(f"{inner}{item}")  # a whole element, with its own namespace declaration
         else:
-            out.append(f"{inner}<{name}>{_escape(to_text(item))}</{name}>")
+            out.append(f"{inner}<{name}{declare}>{_escape(to_text(item))}</{name}>")
     if f.kind == "lijst":
         out.append(f"{pad}</{wrapper}>")
 
 
-def _write_fields(out: list[str], obj: Any, pad: str, indent: str) -> None:
+def _write_fields(out: list[str], obj: Any, pad: str, indent: str, parent_ns: str) -> None:
     for f in _fields(type(obj)):
         value = getattr(obj, f.name)
         if value is not None and value != ():
-            _write_field(out, f, value, pad, indent)
+            _write_field(out, f, value, pad, indent, parent_ns)
 
 
 def to_text(obj: Any, name: str, *, pretty: bool = True) -> str:
-    """Any model value as the XML text of an element ``name`` in the dossier namespace."""
+    """Any model value as the XML text of an element ``name`` in its class's namespace."""
     out: list[str] = []
-    _open(out, "\n" if pretty else "", name, obj, "  " if pretty else "")
-    out[0] = out[0].replace(f"<{name}", f'<{name} xmlns="{DOSSIER}"', 1)
+    _open(out, "\n" if pretty else "", name, obj, "  " if pretty else "", namespace_of(type(obj)), "")
     return "".join(out).lstrip("\n")
 
 
@@ -194,6 +210,8 @@ def _scalar(kind: type, element: etree._Element) -> Any:
             return int(value)
         if kind is Decimal:
             return Decimal(value)
+        if kind is datetime:
+            return datetime.fromisoformat(value)
         return date.fromisoformat(value)
     except (ValueError, InvalidOperation) as exc:
         name = etree.QName(element).localname
@@ -201,6 +219,10 @@ def _scalar(kind: type, element: etree._Element) -> Any:
 
 
 def _read_value(kind: type, element: etree._Element) -> Any:
+    if kind is XmlFragment:
+        standalone = copy.deepcopy(element)  # a root of its own: drop the envelope's namespaces
+        etree.cleanup_namespaces(standalone)
+        return XmlFragment(etree.tostring(standalone, encoding=str, with_tail=False))
     if kind in _SCALARS:
         return _scalar(kind, element)
     return _read_object(kind, element)

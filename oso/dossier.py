@@ -1,15 +1,8 @@
 """The OSO dossier (gegevensset 2019.1) as typed, immutable values.
 
 Each class is one block of the standard; its fields appear in schema order and carry the
-element names of the standard, so :mod:`oso.codec` can read and write any of them without
-per-class code. Field helpers say how a field sits in XML:
-
-* ``req()`` / ``opt()``: one element (required / optional);
-* ``many()``: a repeated element directly under the parent;
-* ``lijst(item)``: a wrapper element named after the field holding repeated ``item`` elements
-  (``adreslijst`` of ``adres``); omitted when empty;
-* ``groups()``: repeated groups written inline (the report-card ``cijferlijstTypelijst``);
-* ``text()`` / ``attr()``: simple content and an attribute (``land omschrijving="..."``).
+element names of the standard (see :mod:`oso.xmlmodel` for how a field sits in XML), so
+:mod:`oso.codec` can read and write any of them without per-class code.
 
 The sixteen categories of the standard and which fields belong to each live in
 :mod:`oso.profiles`; the glossary of Dutch terms is in ``docs/glossary.md``.
@@ -17,58 +10,12 @@ The sixteen categories of the standard and which fields belong to each live in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar
 
+from oso.xmlmodel import attr, edit, groups, lijst, many, model, opt, req, text
 
-def _meta(kind: str, xml: str | None = None, item: str | None = None) -> dict[str, Any]:
-    return {"kind": kind, "xml": xml, "item": item}
-
-
-def req(*, xml: str | None = None) -> Any:
-    return field(metadata=_meta("one", xml))
-
-
-def opt(*, xml: str | None = None) -> Any:
-    return field(default=None, metadata=_meta("one", xml))
-
-
-def many(*, xml: str | None = None) -> Any:
-    return field(default=(), metadata=_meta("many", xml))
-
-
-def lijst(item: str) -> Any:
-    return field(default=(), metadata=_meta("lijst", item=item))
-
-
-def groups() -> Any:
-    return field(default=(), metadata=_meta("groups"))
-
-
-def text() -> Any:
-    return field(metadata=_meta("text"))
-
-
-def attr() -> Any:
-    return field(default=None, metadata=_meta("attr"))
-
-
-model = dataclass(frozen=True, kw_only=True, slots=True)
-
-T = TypeVar("T")
-
-
-def edit(obj: T, path: str = "", **changes: Any) -> T:
-    """A copy of ``obj`` with ``changes`` applied at a dotted path.
-
-    ``edit(d, "huidigeschool.leerling", bsn=None)`` replaces the pupil's BSN in dossier ``d``.
-    """
-    if not path:
-        return replace(obj, **changes)  # type: ignore[type-var]
-    head, _, rest = path.partition(".")
-    return replace(obj, **{head: edit(getattr(obj, head), rest, **changes)})  # type: ignore[type-var]
+__all__ = ["edit"]  # re-exported: the dossier is where callers reach for it
 
 
 # --- shared building blocks -------------------------------------------------------------------

@@ -100,6 +100,83 @@ def fixtures_cases(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- simulator --------------------------------------------------------------------------------------
+
+DEFAULT_PORT = 8700
+DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
+
+
+def _cohort(values: list[str] | None) -> dict[str, int] | None:
+    if not values:
+        return None
+    out = {}
+    for item in values:
+        profile, _, count = item.partition("=")
+        if profile not in [p.value for p in Profile] or not count.isdigit():
+            raise UsageError(f"--cohort {item}: use PROFILE=N, e.g. povo=185000")
+        out[profile] = int(count)
+    return out
+
+
+def serve(args: argparse.Namespace) -> int:
+    from simulator.faultinject import FaultProfileError
+    from simulator.register import ScenarioError
+    from simulator.server import ServeError, banner, prepare
+    from simulator.server import serve as run
+    from simulator.service import Config
+
+    config = Config(
+        data_dir=args.data_dir,
+        scenario=args.scenario,
+        faults=args.faults,
+        tls=args.tls,
+        pki_dir=args.pki_dir,
+        fsync=args.fsync,
+        evidence_bodies=args.evidence_bodies,
+        show_pgn=args.show_pgn,
+        zoeksleutel_scheme=args.zoeksleutel_scheme,
+        cohort=_cohort(args.cohort),
+    )
+    try:
+        prepared = prepare(config, args.host, args.port, allow_remote=args.allow_remote, log_level=args.log_level)
+    except (ServeError, ScenarioError, FaultProfileError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    banner(prepared, sys.stdout)
+    run(prepared)
+    return EXIT_OK
+
+
+def zoeksleutel(args: argparse.Namespace) -> int:
+    import httpx
+
+    try:
+        response = httpx.post(f"{args.url.rstrip('/')}/admin/zoeksleutel", json={"pgn": args.pgn}, timeout=10)
+    except httpx.HTTPError as exc:
+        raise UsageError(f"no simulator at {args.url}: {exc} (start one with `osokit serve`)") from None
+    data = response.json()
+    if response.status_code != 200:
+        raise UsageError(data.get("error", response.text))
+    print(data["pgnfrag"] if args.pgnfrag else data["zoeksleutel"])
+    return EXIT_OK
+
+
+def pki_init(args: argparse.Namespace) -> int:
+    from simulator.pki import PkiError, init_pki
+
+    vendors = ["reference", *[v for v in args.vendor if v != "reference"]]
+    try:
+        pki = init_pki(args.dir, vendors, force=args.force)
+    except PkiError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"test PKI in {pki.directory} (never use it outside tests)")
+    print(f"  CA          {pki.ca_cert}")
+    print(f"  server      {pki.server_cert}  {pki.server_key}")
+    for vendor in vendors:
+        print(f"  {vendor:<11} {pki.vendor_cert(vendor)}  {pki.vendor_key(vendor)}")
+    print(f"serve with: osokit serve --tls --pki-dir {pki.directory}")
+    return EXIT_OK
+
+
 # --- demo ------------------------------------------------------------------------------------------
 
 
@@ -161,6 +238,54 @@ def build_parser() -> argparse.ArgumentParser:
 
     cases = fxs.add_parser("cases", help="list the edge cases and known-bad variants")
     cases.set_defaults(handler=fixtures_cases)
+
+    sv = sub.add_parser("serve", help="run the OSO simulator (Traffic Center + reference LAS) under uvicorn")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback only, default 127.0.0.1)")
+    sv.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
+    sv.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("out/simulator"),
+        metavar="DIR",
+        help="where the SQLite state lives (default out/simulator); reused across restarts",
+    )
+    sv.add_argument("--scenario", type=Path, metavar="FILE", help="scenario TOML (default: the shipped default)")
+    sv.add_argument("--faults", type=Path, metavar="FILE", help="fault-injection profile TOML")
+    sv.add_argument("--tls", action="store_true", help="HTTPS with one client certificate per vendor (mTLS)")
+    sv.add_argument("--pki-dir", type=Path, default=Path("pki"), metavar="DIR", help="test PKI (osokit pki init)")
+    sv.add_argument("--fsync", action="store_true", help="fsync every commit: durable against a machine crash too")
+    sv.add_argument(
+        "--evidence-bodies",
+        type=int,
+        default=1,
+        metavar="N",
+        help="keep message bodies of every Nth exchange (1 = all, default; 0 = none)",
+    )
+    sv.add_argument("--show-pgn", action="store_true", help="keep pupil numbers in clear in the evidence log")
+    sv.add_argument(
+        "--zoeksleutel-scheme",
+        default="hmac-sha256",
+        choices=["hmac-sha256", "plain"],
+        help="how a PGN becomes a zoeksleutel (plain puts it in clear: debugging only)",
+    )
+    sv.add_argument("--cohort", action="append", metavar="PROFILE=N", help="generated pupils, e.g. povo=185000")
+    sv.add_argument("--allow-remote", action="store_true", help=argparse.SUPPRESS)
+    sv.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    sv.set_defaults(handler=serve)
+
+    zk = sub.add_parser("zoeksleutel", help="print the zoeksleutel of a pupil number for a running simulator")
+    zk.add_argument("--pgn", required=True, help="the BSN or onderwijsnummer")
+    zk.add_argument("--url", default=DEFAULT_URL, help=f"the simulator (default {DEFAULT_URL})")
+    zk.add_argument("--pgnfrag", action="store_true", help="print the pgnfrag instead")
+    zk.set_defaults(handler=zoeksleutel)
+
+    pk = sub.add_parser("pki", help="test certificates for mTLS")
+    pks = pk.add_subparsers(dest="pki_command", metavar="SUBCOMMAND", required=True)
+    pki = pks.add_parser("init", help="create a test CA, a server certificate and one client certificate per vendor")
+    pki.add_argument("--dir", type=Path, default=Path("pki"), metavar="DIR", help="where to write (default pki)")
+    pki.add_argument("--vendor", action="append", default=[], metavar="ID", help="a vendor id (repeatable)")
+    pki.add_argument("--force", action="store_true", help="make a new CA even if one exists")
+    pki.set_defaults(handler=pki_init)
 
     dm = sub.add_parser("demo", help="run the whole harness once and say where the reports are")
     dm.add_argument("--out", type=Path, default=Path("out/demo"), metavar="DIR", help="output folder")

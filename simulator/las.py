@@ -1,0 +1,415 @@
+"""The built-in reference LAS: a correct school system in both roles, answering at /schools/<rk>.
+
+As **bron** it answers documentRequests: it checks the session with the Traffic Center first, then
+finds the pupil by zoeksleutel or pgnfrag, and refuses when the dossier is not ready, may not go
+to this doel, has expired (prepared before the summer) or is not newer than the requested
+dossierVerzameldatum. As **doel** it accepts notifications and feedback, requests dossiers (one
+or a batch: one session per pupil), imports them in three repeatable steps and links a
+re-requested dossier to the pupil it already imported.
+
+Each step is a small method so a mutant (a deliberately faulty LAS, see ``simulator/mutants.py``)
+can override exactly one of them.
+
+Dossier selection follows Kennisnet's sandbox: without dossierVerzameldatum the first dossier
+(without the eindtoets results); with a date, the newest dossier prepared after it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from oso import codec, envelope, faults
+from oso import transport as t
+from oso.faults import GESLAAGD, OsoFault
+from oso.identifiers import mask_pgn
+from oso.schema import dossier_schema
+from oso.validation import failed, validate
+from oso.xmlmodel import XmlFragment
+from simulator.broker import Caller, TrafficCenter
+from simulator.clock import Clock
+from simulator.pupils import Catalogue, Pupil, Version
+from simulator.register import REFERENCE, Endpoint, Register
+from simulator.store import Store
+
+NOTIFICATIE_ONTVANGEN, TERUGKOPPELING_ONTVANGEN = "NotificatieOntvangen", "TerugkoppelingOntvangen"
+IMPORT_STEPS = ("personalia", "schoolloopbaan", "ondersteuning")
+Recorder = Callable[[str, str, object, object | OsoFault], None]  # endpoint, operation, request, answer
+Sender = Callable[[t.Aanleverpunt, object, type], Awaitable[Any]]  # SOAP call to a vendor endpoint
+
+
+@dataclass
+class Transfer:
+    """What one dossier request of the doel role came to."""
+
+    doel_brin: str
+    bron_brin: str
+    pupil: str  # a pseudonymous key, never the PGN
+    sessie_id: str | None = None
+    resultaat: str = faults.INTERNE_FOUT
+    per_aanleverpunt: list[tuple[str, str]] = field(default_factory=list)  # (routeringskenmerk, result)
+    imported: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    linked_to_existing: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def pupil_key(doel_brin: str, pgn: str) -> str:
+    """How the doel LAS recognises a pupil it imported before, without storing the PGN in clear."""
+    return hashlib.sha256(f"{doel_brin}/{pgn}".encode()).hexdigest()[:24]
+
+
+class ReferenceLas:
+    def __init__(
+        self,
+        tc: TrafficCenter,
+        catalogue: Catalogue,
+        store: Store,
+        clock: Clock,
+        register: Register,
+        dossier_expiry: str,
+        record: Recorder,
+        send: Sender,
+    ) -> None:
+        self.tc, self.catalogue, self.store, self.clock, self.register = tc, catalogue, store, clock, register
+        self.expiry_month, self.expiry_day = (int(x) for x in dossier_expiry.split("-"))
+        self.record, self.send = record, send
+
+    def handle(self, routeringskenmerk: str, request: object, caller: Caller) -> object:
+        endpoint = self.register.endpoints.get(routeringskenmerk)
+        if endpoint is None or not endpoint.active:
+            raise OsoFault(faults.DOEL_ONBEKEND, f"no active aanleverpunt {routeringskenmerk} here")
+        if isinstance(request, t.DocumentRequest):
+            return self.document(endpoint, request, caller)
+        if isinstance(request, t.NotificatieRequest):
+            return self.notificatie(endpoint, request, caller)
+        if isinstance(request, t.TerugkoppelingRequest):
+            return self.terugkoppeling(endpoint, request, caller)
+        raise OsoFault(
+            faults.ONBEKENDE_OPERATIE, f"{t.element_name(request)} is a Traffic Center operation: send it to /tc"
+        )
+
+    # --- bron: answering a documentRequest ---------------------------------------------------------
+
+    def document(self, endpoint: Endpoint, req: t.DocumentRequest, caller: Caller) -> t.DocumentResponse:
+        self.tc._authorise(caller, req.doel_brin, req.doel_rk)
+        if req.bron_rk != endpoint.routeringskenmerk:
+            raise OsoFault(
+                faults.VERSTREKKER_AANLEVERPUNT,
+                f"bronRouteringsKenmerk {req.bron_rk} is not this aanleverpunt ({endpoint.routeringskenmerk})",
+            )
+        self.check_session(endpoint, req)
+        pupil = self.find_pupil(endpoint, req)
+        self.check_allowed(pupil, req)
+        version = self.choose_version(pupil, req)
+        self.store.db.execute(
+            "INSERT INTO las_requests (sessie_id, bron_rk, doel_brin, doel_rk, pupil, resultaat, at) "
+            "VALUES (?,?,?,?,?,?,?)",
+            (
+                req.sessie_id.lower(),
+                req.bron_rk,
+                req.doel_brin,
+                req.doel_rk,
+                pupil.key,
+                GESLAAGD,
+                self.clock.now().isoformat(),
+            ),
+        )
+        return t.DocumentResponse(resultaat=GESLAAGD, dossier=XmlFragment(version.xml()))
+
+    def check_session(self, endpoint: Endpoint, req: t.DocumentRequest) -> None:
+        """sessiecontrole at the TC before anything else; a TC fault goes back to the doel as it is."""
+        check = t.SessiecontroleRequest(
+            bron_brin=req.bron_brin,
+            bron_rk=req.bron_rk,
+            doel_brin=req.doel_brin,
+            doel_rk=req.doel_rk,
+            zoeksleutel_pgnfrag=req.zoeksleutel_pgnfrag,
+            koppelsleutel=req.koppelsleutel,
+            overdrachtsoort=req.overdrachtsoort,
+            sessie_id=req.sessie_id,
+        )
+        self.call_tc(check, Caller(tls=False, vendor=REFERENCE))
+
+    def call_tc(self, request: object, caller: Caller) -> Any:
+        """An in-process call to the Traffic Center, in the evidence log like any other message."""
+        try:
+            answer = self.tc.handle(request, caller)
+        except OsoFault as fault:
+            self.record("/tc", t.element_name(request), request, fault)
+            raise
+        self.record("/tc", t.element_name(request), request, answer)
+        return answer
+
+    def find_pupil(self, endpoint: Endpoint, req: t.DocumentRequest) -> Pupil:
+        given = t.sleutel(req)
+        if given is None:
+            raise OsoFault(faults.SLEUTEL_KEUZE)
+        kind, value = given
+        if kind == "koppelsleutel":
+            row = self.store.db.execute(
+                "SELECT pupil FROM las_requests WHERE sessie_id = ? ORDER BY id LIMIT 1", (value,)
+            ).fetchone()
+            found = [self.catalogue.by_key[row["pupil"]]] if row else []
+        else:
+            found = self.catalogue.find(kind, value, endpoint.brin)
+        if len(found) != 1:
+            reason = "no pupil" if not found else f"{len(found)} pupils (a pgnfrag is not unique here)"
+            raise OsoFault(faults.DOSSIER_NIET_GEVONDEN, f"{kind} matches {reason} at school {endpoint.brin}")
+        return found[0]
+
+    def check_allowed(self, pupil: Pupil, req: t.DocumentRequest) -> None:
+        if pupil.state == "not-ready":
+            raise OsoFault(faults.DOSSIER_NIET_GEREED, "the dossier has not been prepared (klaargezet)")
+        if pupil.state == "not-allowed":
+            raise OsoFault(faults.DOSSIER_NIET_TOEGESTAAN, "the parents have not seen the dossier: it may not go out")
+
+    def expired(self, prepared: datetime, now: datetime) -> bool:
+        """A dossier of school year Y-(Y+1) expires on MM-DD of Y+1 (default 1 August)."""
+        school_year = prepared.year if prepared.month >= 8 else prepared.year - 1
+        return now.date() >= date(school_year + 1, self.expiry_month, self.expiry_day)
+
+    def choose_version(self, pupil: Pupil, req: t.DocumentRequest) -> Version:
+        now = self.clock.now()
+        available = [v for v in self.catalogue.versions(pupil) if v.number == 1 or v.prepared <= now]
+        if req.dossier_verzameldatum is None:
+            chosen = available[0]
+        else:
+            newer = [v for v in available if v.prepared > req.dossier_verzameldatum]
+            if not newer:
+                raise OsoFault(
+                    faults.GEEN_NIEUWER_DOSSIER,
+                    "no dossier collected after "
+                    f"{req.dossier_verzameldatum.isoformat()} (latest: {available[-1].prepared.isoformat()})",
+                )
+            chosen = newer[-1]
+        if self.expired(chosen.prepared, now):
+            raise OsoFault(faults.DOSSIER_VERLOPEN, f"prepared {chosen.prepared.date()}, expired after the summer")
+        return chosen
+
+    # --- doel: receiving ------------------------------------------------------------------------------
+
+    def notificatie(self, endpoint: Endpoint, req: t.NotificatieRequest, caller: Caller) -> t.NotificatieResponse:
+        self.tc._authorise(caller, req.bron_brin, req.bron_rk)
+        if req.doel_rk != endpoint.routeringskenmerk:
+            raise OsoFault(
+                faults.ONBEKEND_AANLEVERPUNT, f"doelRouteringsKenmerk {req.doel_rk} is not this aanleverpunt"
+            )
+        self.store.db.execute(
+            "INSERT INTO las_inbox (kind, koppelsleutel, bron_brin, doel_rk, received) VALUES (?,?,?,?,?)",
+            ("notificatie", req.koppelsleutel.lower(), req.bron_brin, req.doel_rk, self.clock.now().isoformat()),
+        )
+        return t.NotificatieResponse(resultaat=NOTIFICATIE_ONTVANGEN)
+
+    def terugkoppeling(
+        self, endpoint: Endpoint, req: t.TerugkoppelingRequest, caller: Caller
+    ) -> t.TerugkoppelingResponse:
+        self.tc._authorise(caller, req.bron_brin, req.bron_rk)
+        xsd = dossier_schema()
+        from lxml import etree
+
+        root = etree.fromstring(req.terugkoppeling.encode())
+        if not xsd.validate(root):
+            error = xsd.error_log[0]
+            raise OsoFault(faults.DOSSIER_ONGELDIG, f"terugkoppeling: {error.message}", where=f"line {error.line}")
+        self.store.db.execute(
+            "INSERT INTO las_inbox (kind, koppelsleutel, bron_brin, doel_rk, received, body) VALUES (?,?,?,?,?,?)",
+            (
+                "terugkoppeling",
+                req.koppelsleutel.lower(),
+                req.bron_brin,
+                req.doel_rk,
+                self.clock.now().isoformat(),
+                req.terugkoppeling.encode(),
+            ),
+        )
+        return t.TerugkoppelingResponse(resultaat=TERUGKOPPELING_ONTVANGEN)
+
+    # --- doel: requesting and importing ------------------------------------------------------------------
+
+    def doel_endpoint(self, doel_brin: str) -> Endpoint:
+        endpoints = [e for e in self.register.endpoints_of(doel_brin) if e.vendor == REFERENCE]
+        if not endpoints:
+            raise OsoFault(faults.AANVRAGER_NIET_BEKEND, f"school {doel_brin} has no reference-LAS aanleverpunt")
+        return endpoints[0]
+
+    async def request_dossier(
+        self,
+        doel_brin: str,
+        bron_brin: str,
+        pgn: str,
+        *,
+        overdrachtsoort: str = "overstapdossier",
+        verzameldatum: datetime | None = None,
+        bron_rk: str | None = None,
+    ) -> Transfer:
+        """One full transfer as the doel: session, every aanleverpunt asked, import, afmelding."""
+        doel = self.doel_endpoint(doel_brin)
+        transfer = Transfer(doel_brin, bron_brin, pupil_key(doel_brin, pgn))
+        sleutel = t.ZoeksleutelPgnfrag(zoeksleutel=self.tc.scheme.zoeksleutel(pgn))
+        try:
+            with self.store.transaction():
+                granted = self.call_tc(
+                    t.OverdrachtRequest(
+                        bron_brin=bron_brin,
+                        bron_rk=bron_rk,
+                        doel_brin=doel_brin,
+                        doel_rk=doel.routeringskenmerk,
+                        zoeksleutel_pgnfrag=sleutel,
+                        overdrachtsoort=overdrachtsoort,
+                    ),
+                    Caller(vendor=REFERENCE),
+                )
+        except OsoFault as fault:
+            transfer.resultaat, transfer.problems = fault.code, [str(fault)]
+            return self._log(transfer)
+        transfer.sessie_id = granted.sessie_id
+        dossiers: dict[str, str] = {}
+        for ap in granted.aanleverpunt:
+            request = t.DocumentRequest(
+                sessie_id=granted.sessie_id,
+                bron_brin=bron_brin,
+                bron_rk=ap.routeringskenmerk,
+                doel_brin=doel_brin,
+                doel_rk=doel.routeringskenmerk,
+                zoeksleutel_pgnfrag=sleutel,
+                overdrachtsoort=overdrachtsoort,
+                dossier_verzameldatum=verzameldatum,
+            )
+            result = await self.fetch(ap, request)
+            if isinstance(result, t.DocumentResponse):
+                dossiers[ap.routeringskenmerk] = result.dossier
+                transfer.per_aanleverpunt.append((ap.routeringskenmerk, GESLAAGD))
+            else:
+                transfer.per_aanleverpunt.append((ap.routeringskenmerk, result))
+        best_rk, transfer.resultaat = best_of(transfer.per_aanleverpunt)
+        if best_rk in dossiers:
+            self.import_dossier(transfer, dossiers[best_rk])
+        with self.store.transaction():
+            try:
+                self.call_tc(
+                    t.AfmeldingRequest(
+                        sessie_id=granted.sessie_id,
+                        bron_rk=best_rk,
+                        doel_rk=doel.routeringskenmerk,
+                        resultaat=transfer.resultaat,
+                    ),
+                    Caller(vendor=REFERENCE),
+                )
+            except OsoFault as fault:
+                transfer.problems.append(f"afmelding: {fault}")
+        return self._log(transfer)
+
+    async def fetch(self, ap: t.Aanleverpunt, request: t.DocumentRequest) -> t.DocumentResponse | str:
+        """Ask one aanleverpunt; a fault or an unreachable endpoint comes back as its result code."""
+        endpoint = self.register.endpoints.get(ap.routeringskenmerk)
+        try:
+            if endpoint is not None and endpoint.reference:
+                with self.store.transaction():
+                    try:
+                        answer = self.handle(ap.routeringskenmerk, request, Caller(vendor=REFERENCE))
+                    except OsoFault as fault:
+                        self.record(f"/schools/{ap.routeringskenmerk}", "documentRequest", request, fault)
+                        raise
+                    self.record(f"/schools/{ap.routeringskenmerk}", "documentRequest", request, answer)
+                return answer
+            return await self.send(ap, request, t.DocumentResponse)
+        except OsoFault as fault:
+            return (
+                fault.code
+                if fault.code in faults.RESULTATEN
+                else faults.AANLEVERPUNT_ONBEREIKBAAR
+                if fault.code == faults.AANLEVERPUNT_ONBEREIKBAAR
+                else _as_result(fault.code)
+            )
+
+    def import_dossier(self, transfer: Transfer, dossier_xml: str) -> None:
+        """Validate, then import in three steps, each repeatable: a re-request updates, never duplicates."""
+        problems = validate(dossier_xml.encode(), dossier_schema())
+        if failed(problems):
+            transfer.problems += [p.format("dossier") for p in problems[:20]]
+            return
+        d = codec.decode(dossier_xml.encode())
+        now = self.clock.now().isoformat()
+        with self.store.transaction():
+            existing = self.store.count(
+                "las_imports", "WHERE doel_brin = ? AND pupil = ?", transfer.doel_brin, transfer.pupil
+            )
+            transfer.linked_to_existing = existing > 0
+            for step in IMPORT_STEPS:
+                self.import_step(transfer, step, d, now)
+                transfer.imported.append(step)
+
+    def import_step(self, transfer: Transfer, step: str, d: Any, now: str) -> None:
+        data = json.dumps(step_data(step, d), default=str, ensure_ascii=False)
+        self.store.db.execute(
+            "INSERT INTO las_imports VALUES (?,?,?,?,?,?,1,?) ON CONFLICT(doel_brin, pupil, step) DO UPDATE SET "
+            "dossier_datum = excluded.dossier_datum, updated = excluded.updated, times = times + 1, "
+            "data = excluded.data",
+            (transfer.doel_brin, transfer.pupil, step, d.metadata.datum.isoformat(), now, now, data),
+        )
+
+    def _log(self, transfer: Transfer) -> Transfer:
+        with self.store.transaction():
+            self.store.db.execute(
+                "INSERT INTO las_transfers (doel_brin, bron_brin, pupil, sessie_id, resultaat, at, details) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (
+                    transfer.doel_brin,
+                    transfer.bron_brin,
+                    transfer.pupil,
+                    transfer.sessie_id,
+                    transfer.resultaat,
+                    self.clock.now().isoformat(),
+                    json.dumps(transfer.as_dict()),
+                ),
+            )
+        return transfer
+
+
+def _as_result(code: str) -> str:
+    """A fault from a bron, as an afmelding result: transport or TC faults count as a technical error."""
+    return code if code in faults.RESULTATEN else faults.INTERNE_FOUT
+
+
+def best_of(results: list[tuple[str, str]]) -> tuple[str | None, str]:
+    """(routeringskenmerk, result) with the best result; of equals, the aanleverpunt asked last."""
+    if not results:
+        return None, faults.AANLEVERPUNT_ONBEREIKBAAR
+    best = faults.best_result([r for _, r in results])
+    return next(rk for rk, r in reversed(results) if r == best), best
+
+
+def step_data(step: str, d: Any) -> dict[str, Any]:
+    """What each import step takes from the dossier (the three parts a receiving LAS imports)."""
+    ll = d.leerling
+    if step == "personalia":
+        return {
+            "achternaam": ll.achternaam,
+            "voorvoegsel": ll.voorvoegsel,
+            "roepnaam": ll.roepnaam,
+            "geboortedatum": ll.geboortedatum,
+            "pgn": mask_pgn(ll.pgn or ""),
+            "school": d.huidigeschool.brincode,
+            "datuminschrijving": ll.datuminschrijving,
+            "overstap": d.metadata.overstap,
+        }
+    if step == "schoolloopbaan":
+        return {"jaren": [(s.schooljaar, s.jaargroep, s.brincode) for s in ll.schoolloopbaanlijst]}
+    advies = ll.overstapadvies
+    return {
+        "advies": advies.advies if advies else None,
+        "herzienadvies": advies.herzienadvies if advies else None,
+        "eindtoets": bool(ll.eindtoets_basisonderwijs),
+        "ondersteuning": ll.onderwijsondersteuning is not None,
+    }
+
+
+def sent_envelope(request: object) -> bytes:
+    return envelope.message(request)

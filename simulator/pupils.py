@@ -1,0 +1,160 @@
+"""The pupils the reference LAS holds as bron: scripted test pupils and a generated cohort.
+
+Dossiers are never stored: each is regenerated from (profile, seed, index, size, case) when asked
+for, which is what lets the simulator serve a national cohort of 185,000 pupils from a few MB.
+The catalogue keeps only an index from zoeksleutel (and pgnfrag) to pupil.
+
+A pupil's dossier has one or two versions: the one prepared first and, for scripted pupils with
+``versions = 2``, the updated dossier after the eindtoets. The first is available from the start;
+a later version once the simulator's clock passes the date it was prepared.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta, timezone
+
+from fixtures.cohort import generate
+from fixtures.generator import Request, Size, pupil_number, school_of
+from oso import codec
+from oso import dossier as m
+from oso.identifiers import PupilNumberKind
+from oso.profiles import Profile
+from oso.zoeksleutel import Scheme
+from simulator.register import Scenario
+
+SCRIPTED_BASE = 190_000  # scripted pupils use indexes above any cohort (185,000 per profile at most)
+LOCAL = timezone(timedelta(hours=1))  # Dutch winter time: dossiers are prepared at 10:00 local
+
+
+@dataclass(frozen=True)
+class Pupil:
+    key: str  # "povo/17" for cohort pupils, the label for scripted ones
+    profile: Profile
+    index: int
+    pgn: str
+    pgn_kind: PupilNumberKind
+    school: str  # BRIN of the bron school
+    size: Size = Size.OPT_OUT
+    case: str | None = None
+    state: str = "ready"
+    versions: int = 1
+    invalid: bool = False
+    prepared: datetime | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Version:
+    number: int
+    prepared: datetime
+    dossier: m.Dossier
+
+    def xml(self) -> str:
+        return codec.to_text(self.dossier, "dossier")
+
+
+class Catalogue:
+    def __init__(self, scenario: Scenario, scheme: Scheme) -> None:
+        self.seed = scenario.settings.seed
+        self.scheme = scheme
+        self.by_key: dict[str, Pupil] = {}
+        self.by_zoeksleutel: dict[str, str] = {}
+        self.by_pgnfrag: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.schools = set(scenario.register.schools)
+        # A pupil belongs to the school the generator puts it in; only schools in the register count,
+        # so with fewer regions some indexes are skipped (deterministically).
+        for profile, count in scenario.settings.cohort.items():
+            index = added = 0
+            while added < count:
+                pupil = self._pupil(f"{profile.value}/{index}", profile, index)
+                if pupil.school in self.schools:
+                    self._add(pupil)
+                    added += 1
+                index += 1
+                if index >= SCRIPTED_BASE:
+                    raise ValueError(
+                        f"a {profile.value} cohort of {count} needs more schools than the register has "
+                        f"(found {added} pupils in the first {SCRIPTED_BASE} indexes)"
+                    )
+        for n, scripted in enumerate(scenario.pupils):
+            index = SCRIPTED_BASE + 200 * n
+            while (
+                pupil := self._pupil(scripted.label, scripted.profile, index, scripted.case)
+            ).school not in self.schools:
+                index += 25  # the next group of 25 pupils goes to another school
+                if index >= SCRIPTED_BASE + 200 * (n + 1):
+                    raise ValueError(
+                        f"pupil {scripted.label}: no school of the register takes a {scripted.profile} pupil"
+                    )
+            self._add(
+                replace(
+                    pupil,
+                    size=scripted.size,
+                    case=scripted.case,
+                    state=scripted.state,
+                    versions=scripted.versions,
+                    invalid=scripted.invalid,
+                    prepared=scripted.prepared,
+                    label=scripted.label,
+                )
+            )
+
+    def _pupil(self, key: str, profile: Profile, index: int, case: str | None = None) -> Pupil:
+        pgn, kind = pupil_number(self.seed, profile, index, force_onderwijsnummer=case == "onderwijsnummer")
+        school = school_of(Request(profile=profile, seed=self.seed), index).brin
+        return Pupil(key, profile, index, pgn, kind, school)
+
+    def _add(self, pupil: Pupil) -> None:
+        self.by_key[pupil.key] = pupil
+        self.by_zoeksleutel[self.scheme.zoeksleutel(pupil.pgn)] = pupil.key
+        self.by_pgnfrag[(pupil.school, self.scheme.pgnfrag(pupil.pgn))].append(pupil.key)
+
+    def __len__(self) -> int:
+        return len(self.by_key)
+
+    def find(self, kind: str, value: str, school: str) -> list[Pupil]:
+        """The pupils of ``school`` a zoeksleutel or pgnfrag points at (a pgnfrag may match several)."""
+        if kind == "zoeksleutel":
+            key = self.by_zoeksleutel.get(value)
+            return [self.by_key[key]] if key and self.by_key[key].school == school else []
+        if kind == "pgnfrag":
+            return [self.by_key[k] for k in self.by_pgnfrag.get((school, value), [])]
+        return []
+
+    def versions(self, pupil: Pupil) -> list[Version]:
+        """Every version of the pupil's dossier, oldest first (availability is the caller's call)."""
+        out = []
+        for number in range(1, pupil.versions + 1):
+            item = next(
+                generate(
+                    pupil.profile,
+                    1,
+                    seed=self.seed,
+                    start=pupil.index,
+                    size=pupil.size,
+                    case=pupil.case,
+                    after_eindtoets=number > 1,
+                )
+            )
+            dossier = broken(item.dossier) if pupil.invalid else item.dossier
+            prepared = (
+                pupil.prepared
+                if number == 1 and pupil.prepared
+                else datetime.combine(dossier.metadata.datum, time(10, 0), LOCAL)
+            )
+            out.append(Version(number, prepared, dossier))
+        return out
+
+
+def broken(d: m.Dossier) -> m.Dossier:
+    """An old dossier as an outdated LAS would have kept it: older standard, no inzage, no school career."""
+    return m.edit(
+        m.edit(
+            m.edit(d, "metadata", standaardversie="2016.1", validatieversie="2016.1.1"),
+            "huidigeschool.leerling",
+            schoolloopbaanlijst=(),
+        ),
+        inzage=None,
+    )

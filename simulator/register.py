@@ -1,0 +1,285 @@
+"""The register (OSR): schools, vendors, mandates and aanleverpunten, and the scenario file that fills it.
+
+A school (BRIN) mandates one vendor; the vendor serves the school's aanleverpunten, each addressed
+by a 20-character routeringskenmerk and a URL. ``url = "reference"`` means the built-in reference
+LAS answers at ``/schools/<routeringskenmerk>`` on the simulator itself.
+
+A scenario is a TOML file: settings, the synthetic school register of the fixtures (by region),
+extra schools and vendors (a vendor's LAS under test), scripted test pupils and the size of the
+generated cohort. ``simulator/scenarios/default.toml`` is the one that ships.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fixtures import pools
+from fixtures.generator import Size
+from oso.identifiers import is_valid_brin, is_valid_routeringskenmerk, is_valid_vestigingscode
+from oso.profiles import Profile
+
+REFERENCE = "reference"  # the vendor id and URL marker of the built-in reference LAS
+SECTORS = ("po", "vo", "so", "swv")
+DEFAULT_SCENARIO = Path(__file__).parent / "scenarios" / "default.toml"
+_VENDOR_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used; the message names the file, the entry and the field."""
+
+
+@dataclass(frozen=True)
+class Vendor:
+    id: str
+    name: str
+    number: int  # the first ten digits of its routeringskenmerken
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """An aanleverpunt."""
+
+    routeringskenmerk: str
+    brin: str
+    vendor: str
+    url: str  # "reference" or the vendor's absolute URL
+    doel: str = "LAS"
+    active: bool = True
+
+    @property
+    def reference(self) -> bool:
+        return self.url == REFERENCE
+
+
+@dataclass(frozen=True)
+class School:
+    brin: str
+    vestiging: str
+    name: str
+    sector: str
+    region: str
+    vendor: str  # the mandated vendor
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class ScriptedPupil:
+    """A test pupil with a known story (the kind Kennisnet's sandbox school offers)."""
+
+    label: str
+    profile: Profile
+    size: Size = Size.OPT_OUT
+    case: str | None = None
+    state: str = "ready"  # ready | not-ready | not-allowed
+    versions: int = 1  # 2: a second dossier after the eindtoets (verzameldatum logic)
+    invalid: bool = False  # an old dossier that fails the schema and the rules
+    prepared: datetime | None = None  # klaargezet on this date (default: the dossier's own date)
+
+
+@dataclass(frozen=True)
+class Settings:
+    clock_start: datetime | None = None
+    session_ttl_minutes: int = 240
+    dossier_expiry: str = "08-01"  # MM-DD: dossiers of a school year expire on this day after it
+    seed: int = 0
+    cohort: dict[Profile, int] = field(default_factory=dict)
+
+
+@dataclass
+class Register:
+    vendors: dict[str, Vendor] = field(default_factory=dict)
+    schools: dict[str, School] = field(default_factory=dict)
+    endpoints: dict[str, Endpoint] = field(default_factory=dict)
+
+    def endpoints_of(self, brin: str, *, active_only: bool = True) -> list[Endpoint]:
+        return [e for e in self.endpoints.values() if e.brin == brin and (e.active or not active_only)]
+
+    def mandated(self, vendor: str, brin: str) -> bool:
+        school = self.schools.get(brin)
+        return school is not None and school.vendor == vendor
+
+    def add_vendor(self, vendor: Vendor) -> None:
+        self.vendors[vendor.id] = vendor
+
+    def add_school(self, school: School, endpoints: list[Endpoint]) -> None:
+        if school.vendor not in self.vendors:
+            raise ScenarioError(f"school {school.brin}: vendor '{school.vendor}' is not in the register")
+        self.schools[school.brin] = school
+        for e in endpoints:
+            self.endpoints[e.routeringskenmerk] = e
+
+    def set_endpoint_active(self, routeringskenmerk: str, active: bool) -> Endpoint:
+        endpoint = replace(self.endpoints[routeringskenmerk], active=active)
+        self.endpoints[routeringskenmerk] = endpoint
+        return endpoint
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "vendors": [vars_of(v) for v in self.vendors.values()],
+            "schools": [
+                vars_of(s) | {"endpoints": [vars_of(e) for e in self.endpoints_of(s.brin, active_only=False)]}
+                for s in self.schools.values()
+            ],
+        }
+
+
+def vars_of(obj: object) -> dict[str, Any]:
+    return {k: getattr(obj, k) for k in obj.__dataclass_fields__}  # type: ignore[attr-defined]
+
+
+def routeringskenmerk(vendor: Vendor, brin: str, vestiging: str, n: int = 1) -> str:
+    """osokit's shape: 10 digits of vendor number, BRIN, vestiging, 4 digits of endpoint number."""
+    return f"{vendor.number:010d}{brin}{vestiging}{n:04d}"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    source: str
+    settings: Settings
+    register: Register
+    pupils: tuple[ScriptedPupil, ...]
+
+
+def _fail(source: str, where: str, message: str) -> ScenarioError:
+    return ScenarioError(f"{source}: {where}: {message}")
+
+
+def _take(table: dict[str, Any], allowed: set[str], source: str, where: str) -> dict[str, Any]:
+    unknown = set(table) - allowed
+    if unknown:
+        raise _fail(
+            source, where, f"unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}"
+        )
+    return table
+
+
+def _datetime(value: Any, source: str, where: str) -> datetime:
+    moment = value if isinstance(value, datetime) else None
+    if moment is None and isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            moment = None
+    if moment is None or moment.tzinfo is None:
+        raise _fail(source, where, f"{value!r} is not a date-time with a timezone (e.g. 2026-03-02T09:00:00+01:00)")
+    return moment
+
+
+def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{source}: {exc}") from None
+    _take(data, {"settings", "register", "vendor", "school", "pupil"}, source, "top level")
+    settings = _settings(data.get("settings", {}), source)
+    register = Register()
+    register.add_vendor(Vendor(REFERENCE, "osokit reference LAS (built in)", 1))
+    for i, raw in enumerate(data.get("vendor", []), start=1):
+        where = f"vendor {i}"
+        v = _take(raw, {"id", "name", "number"}, source, where)
+        if not _VENDOR_ID.fullmatch(str(v.get("id", ""))):
+            raise _fail(source, where, "id must be lowercase letters, digits and dashes, e.g. vendor-a")
+        if v["id"] in register.vendors:
+            raise _fail(source, where, f"vendor id '{v['id']}' is used twice")
+        register.add_vendor(Vendor(v["id"], str(v.get("name", v["id"])), int(v.get("number", 100 + i))))
+    regions = data.get("register", {}).get("synthetic_regions", [])
+    _take(data.get("register", {}), {"synthetic_regions"}, source, "register")
+    reference = register.vendors[REFERENCE]
+    for s in pools.schools_per_region():
+        if s.region in regions:
+            school = School(s.brin, s.vestiging, s.name, s.sector if s.soort != "SO" else "so", s.region, REFERENCE)
+            register.add_school(
+                school, [Endpoint(routeringskenmerk(reference, s.brin, s.vestiging), s.brin, REFERENCE, REFERENCE)]
+            )
+    for i, raw in enumerate(data.get("school", []), start=1):
+        _school(raw, register, source, f"school {i}")
+    pupils = tuple(_pupil(raw, source, f"pupil {i}") for i, raw in enumerate(data.get("pupil", []), start=1))
+    if len({p.label for p in pupils}) != len(pupils):
+        raise _fail(source, "pupil", "labels must be unique")
+    return Scenario(source, settings, register, pupils)
+
+
+def _settings(raw: dict[str, Any], source: str) -> Settings:
+    s = _take(raw, {"clock_start", "session_ttl_minutes", "dossier_expiry", "seed", "cohort"}, source, "settings")
+    cohort = {}
+    for name, count in s.get("cohort", {}).items():
+        try:
+            cohort[Profile(name)] = int(count)
+        except ValueError:
+            raise _fail(
+                source, "settings.cohort", f"'{name}' is not a profile (popo, povo, vovo, binnenbrin)"
+            ) from None
+    expiry = str(s.get("dossier_expiry", "08-01"))
+    if not re.fullmatch(r"(0[1-9]|1[0-2])-([0-2][0-9]|3[01])", expiry):
+        raise _fail(source, "settings.dossier_expiry", f"'{expiry}' is not MM-DD")
+    return Settings(
+        clock_start=_datetime(s["clock_start"], source, "settings.clock_start") if "clock_start" in s else None,
+        session_ttl_minutes=int(s.get("session_ttl_minutes", 240)),
+        dossier_expiry=expiry,
+        seed=int(s.get("seed", 0)),
+        cohort=cohort,
+    )
+
+
+def _school(raw: dict[str, Any], register: Register, source: str, where: str) -> None:
+    s = _take(raw, {"brin", "vestiging", "name", "sector", "region", "vendor", "endpoint"}, source, where)
+    brin, vestiging = str(s.get("brin", "")), str(s.get("vestiging", "00"))
+    if not is_valid_brin(brin) or not is_valid_vestigingscode(vestiging):
+        raise _fail(source, where, f"brin '{brin}' / vestiging '{vestiging}' are not a BRIN (00YY) and two digits")
+    if s.get("sector", "po") not in SECTORS:
+        raise _fail(source, where, f"sector must be one of {', '.join(SECTORS)}")
+    vendor = str(s.get("vendor", REFERENCE))
+    if vendor not in register.vendors:
+        raise _fail(source, where, f"vendor '{vendor}' is not declared in a [[vendor]] table")
+    endpoints = []
+    for j, e in enumerate(s.get("endpoint", []) or [{}], start=1):
+        e = _take(e, {"routeringskenmerk", "url", "doel", "active"}, source, f"{where} endpoint {j}")
+        rk = str(e.get("routeringskenmerk") or routeringskenmerk(register.vendors[vendor], brin, vestiging, j))
+        if not is_valid_routeringskenmerk(rk):
+            raise _fail(source, f"{where} endpoint {j}", f"routeringskenmerk '{rk}' is not 20 characters [0-9A-Z]")
+        url = str(e.get("url", REFERENCE))
+        if url != REFERENCE and not re.match(r"https?://", url):
+            raise _fail(source, f"{where} endpoint {j}", f"url '{url}' must be http(s)://... or \"reference\"")
+        endpoints.append(Endpoint(rk, brin, vendor, url, str(e.get("doel", "LAS")), bool(e.get("active", True))))
+    register.add_school(
+        School(
+            brin, vestiging, str(s.get("name", brin)), str(s.get("sector", "po")), str(s.get("region", "-")), vendor
+        ),
+        endpoints,
+    )
+
+
+def _pupil(raw: dict[str, Any], source: str, where: str) -> ScriptedPupil:
+    p = _take(raw, {"label", "profile", "size", "case", "state", "versions", "invalid", "prepared"}, source, where)
+    try:
+        profile, size = Profile(p.get("profile", "")), Size(p.get("size", "opt-out"))
+    except ValueError as exc:
+        raise _fail(source, where, str(exc)) from None
+    if p.get("state", "ready") not in ("ready", "not-ready", "not-allowed"):
+        raise _fail(source, where, "state must be ready, not-ready or not-allowed")
+    if "label" not in p:
+        raise _fail(source, where, "every pupil needs a label")
+    return ScriptedPupil(
+        label=str(p["label"]),
+        profile=profile,
+        size=size,
+        case=p.get("case"),
+        state=str(p.get("state", "ready")),
+        versions=int(p.get("versions", 1)),
+        invalid=bool(p.get("invalid", False)),
+        prepared=_datetime(p["prepared"], source, f"{where}.prepared") if "prepared" in p else None,
+    )
+
+
+def load_scenario(path: Path | None) -> Scenario:
+    path = path or DEFAULT_SCENARIO
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{path}: {exc.strerror}") from None
+    return parse_scenario(text, str(path))

@@ -1,0 +1,142 @@
+"""Serving the simulator: uvicorn with the certificate-aware protocol, in the foreground
+(``osokit serve``) or in a background thread (tests, the conformance suite, load runs).
+
+The socket is bound before uvicorn starts, so ``--port 0`` picks a free port and the URLs printed
+are the real ones. Only loopback addresses are accepted unless explicitly allowed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import TextIO
+
+import uvicorn
+
+from simulator.app import create_app
+from simulator.service import Config, Simulator
+from simulator.tls import CertAwareH11Protocol, uvicorn_ssl_options
+
+LOOPBACK_NAMES = ("localhost",)
+
+
+class ServeError(Exception):
+    """The simulator cannot start as asked; the message says why."""
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    return sock
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+@dataclass
+class Prepared:
+    simulator: Simulator
+    server: uvicorn.Server
+    sock: socket.socket
+    url: str
+
+
+def prepare(
+    config: Config, host: str = "127.0.0.1", port: int = 0, *, allow_remote: bool = False, log_level: str = "warning"
+) -> Prepared:
+    if not is_loopback(host) and not allow_remote:
+        raise ServeError(f"{host} is not a loopback address; osokit serves 127.0.0.1 or ::1 unless --allow-remote")
+    simulator = Simulator(config)
+    tls_options: dict[str, object] = {}
+    if config.tls:
+        from simulator.pki import Pki, PkiError
+
+        if config.pki_dir is None:
+            raise ServeError("--tls needs the PKI folder (--pki-dir), made by `osokit pki init`")
+        try:
+            tls_options = uvicorn_ssl_options(Pki.load(config.pki_dir))
+        except PkiError as exc:
+            raise ServeError(str(exc)) from None
+    sock = bind(host, port)
+    url = f"{'https' if config.tls else 'http'}://{_url_host(host)}:{sock.getsockname()[1]}"
+    simulator.base_url = url
+    app = create_app(simulator)
+    uv_config = uvicorn.Config(
+        app,
+        http=CertAwareH11Protocol,
+        log_level=log_level,
+        access_log=False,
+        lifespan="on",
+        timeout_keep_alive=30,
+        **tls_options,
+    )  # type: ignore[arg-type]
+    return Prepared(simulator, uvicorn.Server(uv_config), sock, url)
+
+
+def banner(p: Prepared, out: TextIO) -> None:
+    c = p.simulator.config
+    lines = [
+        f"osokit simulator listening on {p.url}",
+        f"  Traffic Center   {p.url}/tc              WSDL {p.url}/tc?wsdl",
+        f"  aanleverpunten   {p.url}/schools/<routeringskenmerk>   WSDL: add ?wsdl",
+        f"  sessions (HTML)  {p.url}/",
+        f"  admin API        {p.url}/admin/",
+        f"  health           {p.url}/healthz",
+        f"  data             {c.data_dir / 'simulator.db'}",
+        f"  scenario         {p.simulator.scenario.source} ({len(p.simulator.register.schools)} schools, "
+        f"{len(p.simulator.catalogue)} pupils)",
+        f"  faults           {c.faults or 'none'}",
+        f"  clients          {'mTLS: one certificate per vendor' if c.tls else 'plain HTTP, no certificates'}",
+    ]
+    out.write("\n".join(lines) + "\n")
+    out.flush()
+
+
+def serve(p: Prepared) -> None:
+    p.server.run(sockets=[p.sock])
+
+
+@dataclass
+class Running:
+    """A simulator served from a background thread; ``stop()`` shuts it down."""
+
+    url: str
+    simulator: Simulator
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout)
+
+
+def start_in_thread(config: Config, host: str = "127.0.0.1", port: int = 0) -> Running:
+    p = prepare(config, host, port)
+    thread = threading.Thread(target=serve, args=(p,), name="osokit-simulator", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not p.server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise ServeError("the simulator did not start within 15 s")
+        time.sleep(0.01)
+    return Running(p.url, p.simulator, p.server, thread)
