@@ -40,6 +40,25 @@ def _parser() -> etree.XMLParser:
 
 
 _PARSER = _parser()
+_PROLOG_LIMIT = 64 * 1024
+
+
+def _has_doctype(data: bytes) -> bool:
+    """A DOCTYPE in the prolog (before the root element), found without parsing anything else."""
+    i = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    end = min(len(data), _PROLOG_LIMIT)
+    while i < end:
+        if data[i] in b" \t\r\n":
+            i += 1
+        elif data.startswith((b"<?", b"<!--"), i):
+            close = b"?>" if data[i + 1] == ord("?") else b"-->"
+            found = data.find(close, i)
+            if found < 0:
+                return False  # unterminated: the parser reports it
+            i = found + len(close)
+        else:
+            return data.startswith(b"<!DOCTYPE", i)
+    return False
 
 
 def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
@@ -48,6 +67,8 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
         raise XmlError("empty", "empty document")
     if len(data) > max_bytes:
         raise XmlError("too-large", f"document of {len(data)} bytes exceeds the limit of {max_bytes} bytes")
+    if _has_doctype(data):
+        raise XmlError("dtd-forbidden", "DOCTYPE declarations are not accepted (no DTDs, no entities)", 1)
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:

@@ -46,16 +46,12 @@ async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
     if declared and declared.isdigit() and int(declared) > limit:
         raise _TooLarge
     chunks, size = [], 0
-
-    async def read() -> None:
-        nonlocal size
+    async with asyncio.timeout(timeout):
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
                 raise _TooLarge
             chunks.append(chunk)
-
-    await asyncio.wait_for(read(), timeout)
     return b"".join(chunks)
 
 
@@ -142,6 +138,7 @@ async def handle_soap(sim: Simulator, request: Request, service: str) -> Respons
         answer = envelope.fault(fault)
         try:
             _record(sim, path, operation, caller, body, request_msg, answer, 500, fault.code, started)
+            await sim.store.flush()
         except Exception:  # noqa: BLE001
             log.exception("could not record the failed exchange")
         return Response(answer, status_code=500, media_type=XML)
@@ -162,14 +159,17 @@ def _dispatch(
     rk: str | None,
     started: float,
 ) -> Response:
-    """Handle the message and record it, all in one transaction that commits before the answer goes out."""
-    with sim.store.transaction():
+    """Handle the message and record it, all in one transaction that commits before the answer goes out.
+
+    Handlers check before they write, so a fault leaves nothing half-done; what was written before a
+    later fault (the bron's sessiecontrole at the TC, say) happened and stays, with its evidence.
+    """
+    with sim.store.group():
         try:
-            with sim.store.savepoint():
-                if rk is None:
-                    answer_msg = sim.tc.handle(request_msg, caller)
-                else:
-                    answer_msg = sim.las.handle(rk, request_msg, caller)
+            if rk is None:
+                answer_msg = sim.tc.handle(request_msg, caller)
+            else:
+                answer_msg = sim.las.handle(rk, request_msg, caller)
         except OsoFault as fault:
             answer, status, code, answer_msg = envelope.fault(fault), 500, fault.code, None
         else:
@@ -207,7 +207,7 @@ def _record(
     elapsed = (time.perf_counter() - started) * 1000
     sessie = sessie_id or sessie_of(request_msg)
     validation = "ok" if request_msg is not None else (fault or "ok")
-    with sim.store.transaction():
+    with sim.store.group():
         sim.store.add_exchange(
             Message(
                 "in",

@@ -144,6 +144,7 @@ class TrafficCenter:
 
     def overdracht(self, req: t.OverdrachtRequest, caller: Caller) -> t.OverdrachtResponse:
         self._authorise(caller, req.doel_brin, req.doel_rk)
+        sleutel = self._sleutel(req)  # a PGN in clear is refused before anything else is looked at
         self._school(req.doel_brin, faults.AANVRAGER_NIET_BEKEND, "doel")
         self._own_endpoint(req.doel_rk, req.doel_brin, faults.AANLEVERPUNT_NIET_ACTIEF, "doel")
         self._school(req.bron_brin, faults.VERSTREKKER_NIET_BEKEND, "bron")
@@ -153,7 +154,7 @@ class TrafficCenter:
             endpoints = self.register.endpoints_of(req.bron_brin)
             if not endpoints:
                 raise OsoFault(faults.GEEN_ACTIEVE_AANLEVERPUNTEN, f"school {req.bron_brin} has no active aanleverpunt")
-        claim = Claim(req.bron_brin, req.doel_brin, req.doel_rk, req.overdrachtsoort, self._sleutel(req), req.bron_rk)
+        claim = Claim(req.bron_brin, req.doel_brin, req.doel_rk, req.overdrachtsoort, sleutel, req.bron_rk)
         session = lifecycle.grant(str(uuid.uuid4()), claim, self.clock.now())
         self.store.put_session(session)
         return t.OverdrachtResponse(
@@ -168,10 +169,11 @@ class TrafficCenter:
 
     def sessiecontrole(self, req: t.SessiecontroleRequest, caller: Caller) -> t.SessiecontroleResponse:
         self._authorise(caller, req.bron_brin, req.bron_rk)
+        sleutel = self._sleutel(req)
         session = self._open_session(req.sessie_id)
         self._school(req.bron_brin, faults.VERSTREKKER_NIET_BEKEND, "bron")
         self._own_endpoint(req.bron_rk, req.bron_brin, faults.VERSTREKKER_AANLEVERPUNT, "bron")
-        claim = Claim(req.bron_brin, req.doel_brin, req.doel_rk, req.overdrachtsoort, self._sleutel(req), req.bron_rk)
+        claim = Claim(req.bron_brin, req.doel_brin, req.doel_rk, req.overdrachtsoort, sleutel, req.bron_rk)
         checked = lifecycle.controle(session, claim, self.clock.now(), self.ttl)
         self.store.put_session(checked)
         doel = self.register.schools[checked.granted.doel_brin]

@@ -12,6 +12,7 @@ memory however long the simulator runs.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import sqlite3
@@ -102,45 +103,96 @@ class Store:
         self.db.executescript(SCHEMA)
         self.evidence_bodies = evidence_bodies
         self.show_pgn = show_pgn
-        self._depth = 0
+        self._depth = 0  # how many transaction()/group() blocks are open now
+        self._open = False  # a transaction is open (possibly a group waiting for its commit)
+        self._waiters: list[asyncio.Future[None]] = []
         self._exchanges = 0
+        self._next_id: int | None = None
 
     def close(self) -> None:
+        if self._open:
+            self._commit()
         self.db.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All writes inside commit together, before the caller answers; nested use joins."""
-        if self._depth:
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
+        """Writes inside commit together when the block ends; inside an open transaction it joins it
+        (and then commits with it: the outer block, or the group commit, decides)."""
+        if self._open:
+            yield
             return
         self.db.execute("BEGIN IMMEDIATE")
-        self._depth = 1
+        self._open, self._depth = True, 1
         try:
             yield
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise
-        else:
-            self.db.execute("COMMIT")
         finally:
             self._depth = 0
+        self._commit()
 
     @contextmanager
-    def savepoint(self) -> Iterator[None]:
-        """Undo one operation's writes when it fails, keeping the rest of the transaction."""
-        self.db.execute("SAVEPOINT operation")
+    def group(self) -> Iterator[None]:
+        """The writes of one exchange of an async handler, committed by the next group commit.
+
+        Concurrent exchanges share one commit (one WAL write for all of them); each handler then
+        awaits :meth:`flush` before it answers, so nothing is acknowledged before it is durable.
+        """
+        if not self._open:
+            self.db.execute("BEGIN IMMEDIATE")
+            self._open = True
+            asyncio.get_running_loop().call_soon(self._commit)
+        if self._depth:  # inside another exchange's block: part of it
+            yield
+            return
+        with self._savepoint():  # so a failing exchange undoes only its own writes
+            yield
+
+    async def flush(self) -> None:
+        """Wait until everything written so far is committed."""
+        if self._open:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            await waiter
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        name = f"s{self._depth}"
+        self.db.execute(f"SAVEPOINT {name}")
+        self._depth += 1
         try:
             yield
         except BaseException:
-            self.db.execute("ROLLBACK TO operation")
-            self.db.execute("RELEASE operation")
+            self.db.execute(f"ROLLBACK TO {name}")
+            self.db.execute(f"RELEASE {name}")
+            self._next_id = None
             raise
-        self.db.execute("RELEASE operation")
+        finally:
+            self._depth -= 1
+        self.db.execute(f"RELEASE {name}")
+
+    def _commit(self) -> None:
+        if not self._open:
+            return
+        waiters, self._waiters = self._waiters, []
+        try:
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback()
+            for w in waiters:
+                if not w.done():
+                    w.set_exception(exc)
+            return
+        self._open = False
+        for w in waiters:
+            if not w.done():
+                w.set_result(None)
+
+    def _rollback(self) -> None:
+        self.db.execute("ROLLBACK")
+        self._open = False
+        self._next_id = None  # ids handed out in the rolled-back transaction are free again
 
     # --- meta ------------------------------------------------------------------------------------
 
@@ -195,17 +247,22 @@ class Store:
     # --- evidence ---------------------------------------------------------------------------------
 
     def add_exchange(self, *messages: Message) -> int:
-        """Record the messages of one exchange (a request and its answer); returns the exchange id."""
+        """Record the messages of one exchange (a request and its answer); returns the exchange id.
+
+        Ids are assigned here (one writer), so the exchange id, the id of its first message, goes in
+        with the rows in one statement.
+        """
         self._exchanges += 1
         keep_body = self.evidence_bodies and self._exchanges % self.evidence_bodies == 0
-        exchange = None
-        for m in messages:
+        if self._next_id is None:
+            self._next_id = (self.db.execute("SELECT max(id) FROM messages").fetchone()[0] or 0) + 1
+        exchange = self._next_id
+        rows = []
+        for offset, m in enumerate(messages):
             body = (m.body if self.show_pgn else mask_pgns(m.body)) if keep_body else None
-            cursor = self.db.execute(
-                "INSERT INTO messages (exchange, at, direction, endpoint, operation, peer, vendor, sessie_id, "
-                "http_status, fault, validation, duration_ms, headers, body, size) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            rows.append(
                 (
+                    exchange + offset,
                     exchange,
                     m.at.isoformat(),
                     m.direction,
@@ -218,15 +275,14 @@ class Store:
                     m.fault,
                     m.validation,
                     m.duration_ms,
-                    json.dumps(m.headers or {}),
+                    json.dumps(m.headers) if m.headers else None,
                     body,
                     len(m.body),
-                ),
+                )
             )
-            if exchange is None:
-                exchange = cursor.lastrowid
-                self.db.execute("UPDATE messages SET exchange = ? WHERE id = ?", (exchange, exchange))
-        return exchange or 0
+        self.db.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        self._next_id = exchange + len(rows)
+        return exchange
 
     def messages(
         self,

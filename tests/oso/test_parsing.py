@@ -50,3 +50,18 @@ def test_error_carries_the_line():
     with pytest.raises(XmlError) as info:
         parse(b"<a>\n<b>\n</a>")
     assert info.value.line == 3
+
+
+@pytest.mark.parametrize("prolog", [b"", b"\xef\xbb\xbf", b'<?xml version="1.0"?>\n', b"<!-- c -->\n<?pi x?>"])
+def test_doctype_is_refused_before_parsing(prolog):
+    laughs = b'<!ENTITY a "x">' * 3
+    with pytest.raises(XmlError) as info:
+        parse(prolog + b"<!DOCTYPE s [" + laughs + b"]><s/>")
+    assert info.value.code == "dtd-forbidden"
+
+
+@pytest.mark.parametrize("data", [b"<?unterminated", b"<!-- never closed", b"<a><!DOCTYPE in body/></a>"])
+def test_prolog_scan_never_loops_and_leaves_the_rest_to_the_parser(data):
+    with pytest.raises(XmlError) as info:
+        parse(data)
+    assert info.value.code == "not-well-formed"
