@@ -136,7 +136,10 @@ def serve(args: argparse.Namespace) -> int:
         show_pgn=args.show_pgn,
         zoeksleutel_scheme=args.zoeksleutel_scheme,
         cohort=_cohort(args.cohort),
+        vut=args.vut,
     )
+    if args.vut and args.vut != "reference" and not args.vut.startswith("mutant:"):
+        raise UsageError(f"--vut {args.vut}: use reference or mutant:<name>")
     try:
         prepared = prepare(config, args.host, args.port, allow_remote=args.allow_remote, log_level=args.log_level)
     except (ServeError, ScenarioError, FaultProfileError, ValueError) as exc:
@@ -174,6 +177,182 @@ def pki_init(args: argparse.Namespace) -> int:
     for vendor in vendors:
         print(f"  {vendor:<11} {pki.vendor_cert(vendor)}  {pki.vendor_key(vendor)}")
     print(f"serve with: osokit serve --tls --pki-dir {pki.directory}")
+    return EXIT_OK
+
+
+# --- conformance ------------------------------------------------------------------------------------
+
+
+def _transfers(value: str) -> tuple[str, ...]:
+    from conformance.harness import TRANSFERS
+
+    chosen = tuple(x.strip() for x in value.split(",") if x.strip())
+    unknown = sorted(set(chosen) - set(TRANSFERS))
+    if unknown or not chosen:
+        raise UsageError(f"--transfer {value}: choose from {','.join(TRANSFERS)} (comma-separated)")
+    return chosen
+
+
+def conformance_run(args: argparse.Namespace) -> int:
+    import shlex
+    import time
+
+    from conformance.run import RunRequest, SetupError, describe, run
+
+    request = RunRequest(
+        target=args.target,
+        role=args.role,
+        transfers=_transfers(args.transfer),
+        adapter=args.adapter,
+        seed=args.seed,
+        out=args.out,
+        only=tuple(args.only),
+        tls=args.tls,
+        show_pgn=args.show_pgn,
+        command=shlex.join(["osokit", *sys.argv[1:]]),
+    )
+    started = time.monotonic()
+    try:
+        outcome = run(request)
+    except SetupError as exc:
+        raise UsageError(str(exc)) from None
+    print(describe(outcome, time.monotonic() - started))
+    if outcome.error:
+        print(f"osokit: error: {outcome.error}", file=sys.stderr)
+    return outcome.code
+
+
+def conformance_rules(args: argparse.Namespace) -> int:
+    import json
+
+    from conformance.run import SetupError, rules_with_coverage
+    from reports.results import Results, ResultsError
+
+    last = None
+    if args.results:
+        try:
+            last = Results.load(args.results)
+        except (ResultsError, OSError) as exc:
+            raise UsageError(f"--results: {exc}") from None
+    try:
+        rows = rules_with_coverage(last)
+    except SetupError as exc:
+        raise UsageError(str(exc)) from None
+    if args.role:
+        rows = [r for r in rows if args.role in r.rule.roles]
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": r.rule.id,
+                        "text": r.rule.text,
+                        "source": r.rule.source,
+                        "level": r.rule.level,
+                        "roles": list(r.rule.roles),
+                        "kind": r.rule.kind,
+                        "checks": list(r.checks),
+                        "last": r.last,
+                    }
+                    for r in rows
+                ],
+                indent=1,
+                ensure_ascii=False,
+            )
+        )
+        return EXIT_OK
+    width = max(len(r.rule.id) for r in rows)
+    for r in rows:
+        last_result = f"  last: {r.last}" if r.last else ""
+        print(f"{r.rule.id:<{width}}  {r.rule.level:<6} {'/'.join(r.rule.roles):<9} {r.rule.text}")
+        print(f"{'':<{width}}  {len(r.checks)} check(s){last_result}; source: {r.rule.source}")
+        for check in r.checks if args.verbose else ():
+            print(f"{'':<{width}}    {check}")
+    untested = [r.rule.id for r in rows if not r.checks]
+    print(
+        f"\n{len(rows)} rules, {sum(len(r.checks) for r in rows)} checks; "
+        f"rules without a check: {', '.join(untested) or 'none'}",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def conformance_mutants(args: argparse.Namespace) -> int:
+    from conformance.run import SETUP_ERROR, RunRequest, run, run_mutants
+    from simulator.mutants import MUTANTS
+
+    names = args.only or list(MUTANTS)
+    unknown = [n for n in names if n not in MUTANTS]
+    if unknown:
+        raise UsageError(f"unknown mutant(s): {', '.join(unknown)} (`osokit conformance mutants --list`)")
+    width = max(map(len, names))
+    if args.list:
+        for name in names:
+            m = MUTANTS[name]
+            print(f"{name:<{width}}  {m.role:<4}  {m.defect}")
+        return EXIT_OK
+    reference = run(RunRequest(seed=args.seed, out=args.out / "reference"), quiet=True)
+    if reference.code != 0:
+        print(
+            f"the reference LAS does not pass the suite ({reference.error or 'see ' + str(args.out)}); "
+            "a mutation score would mean nothing",
+            file=sys.stderr,
+        )
+        return SETUP_ERROR if reference.code == SETUP_ERROR else EXIT_FAILED
+    print(
+        f"reference LAS: PASS ({reference.results.summary.total} checks); running {len(names)} mutants, "
+        f"{args.jobs or os.cpu_count()} at a time",
+        file=sys.stderr,
+    )
+
+    def show(r: object) -> None:
+        verdict = (
+            ("CAUGHT by " + ", ".join(r.caught_by)) if r.caught else f"SURVIVED{': ' + r.error if r.error else ''}"
+        )
+        print(f"{r.name:<{width}}  {verdict}", flush=True)
+
+    results = run_mutants(names, args.out, seed=args.seed, jobs=args.jobs, on_result=show)
+    caught = sum(r.caught for r in results)
+    print(f"details: {args.out / 'mutants.json'}", file=sys.stderr)
+    print(f"mutation score: {caught}/{len(results)}")
+    return EXIT_OK if caught == len(results) else EXIT_FAILED
+
+
+# --- reports ----------------------------------------------------------------------------------------
+
+
+def _load_results(path: Path) -> object:
+    from reports.results import Results, ResultsError
+
+    try:
+        return Results.load(path)
+    except ResultsError as exc:
+        problems = "".join(f"\n  {p}" for p in exc.problems[:20])
+        raise UsageError(f"{exc}{problems}") from None
+
+
+def report(args: argparse.Namespace) -> int:
+    from reports import write_all
+    from reports.diff import diff, render_diff_text
+
+    if args.report_command == "diff":
+        d = diff(_load_results(args.old), _load_results(args.new))
+        print(render_diff_text(d))
+        return EXIT_FAILED if d.regressed else EXIT_OK
+    results = _load_results(args.results)
+    if args.report_command == "validate":
+        from reports.results import consistency
+
+        problems = consistency(results)
+        for problem in problems:
+            print(f"{args.results}: {problem}")
+        print(
+            f"{args.results}: {'valid' if not problems else f'{len(problems)} problem(s)'} (osokit-results/1)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED if problems else EXIT_OK
+    for kind, path in write_all(results, args.out).items():
+        print(f"{kind:<5} {path}")
     return EXIT_OK
 
 
@@ -269,6 +448,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="how a PGN becomes a zoeksleutel (plain puts it in clear: debugging only)",
     )
     sv.add_argument("--cohort", action="append", metavar="PROFILE=N", help="generated pupils, e.g. povo=185000")
+    sv.add_argument(
+        "--vut",
+        metavar="LAS",
+        help="also host a vendor under test (reference or mutant:<name>) with its "
+        "control API at /control: a stand-in for a vendor's test environment",
+    )
     sv.add_argument("--allow-remote", action="store_true", help=argparse.SUPPRESS)
     sv.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     sv.set_defaults(handler=serve)
@@ -286,6 +471,75 @@ def build_parser() -> argparse.ArgumentParser:
     pki.add_argument("--vendor", action="append", default=[], metavar="ID", help="a vendor id (repeatable)")
     pki.add_argument("--force", action="store_true", help="make a new CA even if one exists")
     pki.set_defaults(handler=pki_init)
+
+    cf = sub.add_parser("conformance", help="certify a LAS: run the suite, list the rules, run the mutants")
+    cfs = cf.add_subparsers(dest="conformance_command", metavar="SUBCOMMAND", required=True)
+    cr = cfs.add_parser(
+        "run",
+        help="run the conformance suite against a LAS and write the reports",
+        description="Exit 0 when every MUST check passes, 1 when one fails, 2 when the run "
+        "cannot be set up (unknown target, unreachable control API, bad adapter).",
+    )
+    cr.add_argument(
+        "--target",
+        default="reference",
+        help="reference (default), mutant:<name>, or the URL of the LAS's control API (conformance/control-api.yaml)",
+    )
+    cr.add_argument("--role", default="both", choices=["doel", "bron", "both"], help="the role(s) to check")
+    cr.add_argument("--transfer", default="popo,povo,vovo", metavar="KINDS", help="transfer kinds (default all)")
+    cr.add_argument("--adapter", metavar="SPEC", help="http (default), manual:VENDOR.json, or package.module:Class")
+    cr.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the dossiers the suite prepares")
+    cr.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out/conformance"),
+        metavar="DIR",
+        help="where results.json, junit.xml and report.html go (default out/conformance)",
+    )
+    cr.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="CHECK",
+        help="run this check alone (its id "
+        "as the report gives it, e.g. test_bron.py::test_dossier_verzameldatum_is_honoured); repeatable",
+    )
+    cr.add_argument(
+        "--tls",
+        default="auto",
+        choices=["auto", "on", "off"],
+        help="mutual TLS between the parties (auto: on for reference and mutants, off for a URL)",
+    )
+    cr.add_argument("--show-pgn", action="store_true", help="keep pupil numbers in clear in the evidence")
+    cr.set_defaults(handler=conformance_run)
+
+    cl = cfs.add_parser("rules", help="print the rules catalogue with its coverage (rule -> checks -> last result)")
+    cl.add_argument("--results", type=Path, metavar="FILE", help="a results.json to take the last results from")
+    cl.add_argument("--role", choices=["doel", "bron"], help="only the rules of this role")
+    cl.add_argument("-v", "--verbose", action="store_true", help="list each rule's checks")
+    cl.add_argument("--json", action="store_true", help="print JSON instead of text")
+    cl.set_defaults(handler=conformance_rules)
+
+    cm = cfs.add_parser("mutants", help="run the suite against every built-in faulty LAS; exit 0 only at 100%%")
+    cm.add_argument("--list", action="store_true", help="list the mutants and their defects")
+    cm.add_argument("--only", action="append", default=[], metavar="NAME", help="this mutant only; repeatable")
+    cm.add_argument("--jobs", type=int, default=None, metavar="N", help="mutants run side by side (default: CPUs)")
+    cm.add_argument("--seed", type=int, default=0, metavar="S")
+    cm.add_argument("--out", type=Path, default=Path("out/mutants"), metavar="DIR", help="per-mutant results")
+    cm.set_defaults(handler=conformance_mutants)
+
+    rp = sub.add_parser("report", help="render, validate or compare results.json files")
+    rps = rp.add_subparsers(dest="report_command", metavar="SUBCOMMAND", required=True)
+    ra = rps.add_parser("all", help="write results.json, junit.xml and report.html from a results.json")
+    ra.add_argument("results", type=Path, metavar="RESULTS")
+    ra.add_argument("--out", type=Path, required=True, metavar="DIR")
+    rv = rps.add_parser("validate", help="check a results.json against the schema and itself")
+    rv.add_argument("results", type=Path, metavar="RESULTS")
+    rd = rps.add_parser("diff", help="what changed between two runs; exit 1 when something regressed")
+    rd.add_argument("old", type=Path, metavar="OLD")
+    rd.add_argument("new", type=Path, metavar="NEW")
+    for p in (ra, rv, rd):
+        p.set_defaults(handler=report)
 
     dm = sub.add_parser("demo", help="run the whole harness once and say where the reports are")
     dm.add_argument("--out", type=Path, default=Path("out/demo"), metavar="DIR", help="output folder")

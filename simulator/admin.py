@@ -177,8 +177,20 @@ def routes(sim: Simulator) -> list[Route]:
             elif kind == "endpoint":
                 if change.get("routeringskenmerk") not in sim.register.endpoints:
                     raise BadRequest("no such routeringskenmerk", 404)
+            elif kind == "endpoint-add":
+                brin = change.get("brin")
+                if brin not in sim.register.schools:
+                    raise BadRequest(f"no school {brin}")
+                school = sim.register.schools[brin]
+                n = len(sim.register.endpoints_of(brin, active_only=False)) + 1
+                change.setdefault(
+                    "routeringskenmerk",
+                    routeringskenmerk(sim.register.vendors[school.vendor], brin, school.vestiging, n),
+                )
+                if change["routeringskenmerk"] in sim.register.endpoints:
+                    raise BadRequest("that routeringskenmerk exists")
             else:
-                raise BadRequest("kind must be vendor, school or endpoint")
+                raise BadRequest("kind must be vendor, school, endpoint or endpoint-add")
             sim.apply_admin_change(change)
         except (ScenarioError, KeyError, ValueError) as exc:
             raise BadRequest(str(exc)) from None
@@ -211,6 +223,10 @@ def routes(sim: Simulator) -> list[Route]:
             raise BadRequest(f"{len(bad)} value(s) are not a valid BSN or onderwijsnummer")
         keys = [{"zoeksleutel": sim.scheme.zoeksleutel(p), "pgnfrag": sim.scheme.pgnfrag(p)} for p in pgns]
         return keys[0] | {"scheme": sim.scheme.name} if "pgn" in data else {"scheme": sim.scheme.name, "keys": keys}
+
+    async def zoeksleutel_scheme(request: Request) -> dict[str, Any]:
+        """The scheme and key, for a LAS under test that must make zoeksleutels (the test set-up channel)."""
+        return {"scheme": sim.scheme.name, "key": sim.store.get_meta("zoeksleutel_key")}
 
     def _pupil_dict(p: Any) -> dict[str, Any]:
         bron_rk = next((e.routeringskenmerk for e in sim.register.endpoints_of(p.school)), None)
@@ -317,6 +333,7 @@ def routes(sim: Simulator) -> list[Route]:
         Route("/admin/register", api(register), methods=["GET", "POST"]),
         Route("/admin/clock", api(clock), methods=["GET", "POST"]),
         Route("/admin/zoeksleutel", api(zoeksleutel), methods=["POST"]),
+        Route("/admin/zoeksleutel/scheme", api(zoeksleutel_scheme)),
         Route("/admin/pupils", api(pupils)),
         Route("/admin/pupils/{key:path}", api(pupil)),
         Route("/admin/las/transfers", api(transfers), methods=["GET", "POST"]),

@@ -27,7 +27,7 @@ from oso import transport as t
 from oso.faults import OsoFault
 from oso.schema import SCHEMA_ROOT
 from simulator.broker import Caller
-from simulator.service import Simulator, sessie_of
+from simulator.service import Simulator, school_of, sessie_of
 from simulator.store import Message
 from simulator.tls import abort_connection, peer_vendor
 
@@ -113,7 +113,7 @@ async def handle_soap(sim: Simulator, request: Request, service: str) -> Respons
             where = "/tc" if t.OPERATIONS[operation][2] == t.TC else "a school's aanleverpunt (/schools/<rk>)"
             raise OsoFault(faults.ONBEKENDE_OPERATIE, f"{operation} is not served here: send it to {where}")
         request_msg = envelope.decode(element)
-        action = sim.faults.decide(operation, rk or _school_of(request_msg), "in")
+        action = sim.faults.decide(operation, rk or school_of(request_msg), "in")
         if action.latency:
             await asyncio.sleep(action.latency)
         if action.drop:
@@ -144,11 +144,6 @@ async def handle_soap(sim: Simulator, request: Request, service: str) -> Respons
         return Response(answer, status_code=500, media_type=XML)
 
 
-def _school_of(message: object) -> str | None:
-    """The school a TC message concerns, for fault profiles that target one school."""
-    return getattr(message, "doel_brin", None) or getattr(message, "bron_brin", None)
-
-
 def _dispatch(
     sim: Simulator,
     path: str,
@@ -169,7 +164,7 @@ def _dispatch(
             if rk is None:
                 answer_msg = sim.tc.handle(request_msg, caller)
             else:
-                answer_msg = sim.las.handle(rk, request_msg, caller)
+                answer_msg = sim.las_for(rk).handle(rk, request_msg, caller)
         except OsoFault as fault:
             answer, status, code, answer_msg = envelope.fault(fault), 500, fault.code, None
         else:
@@ -241,7 +236,7 @@ def transport_xsd(request: Request) -> Response:
 
 
 def create_app(sim: Simulator) -> Starlette:
-    from simulator import admin, pages
+    from simulator import admin, control, pages
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "sessions": sim.store.count("sessions")})
@@ -252,6 +247,7 @@ def create_app(sim: Simulator) -> Starlette:
         Route("/schools/{rk}", soap_route(sim, t.AANLEVERPUNT), methods=["GET", "POST"]),
         Route("/schemas/transport.xsd", transport_xsd),
         *admin.routes(sim),
+        *control.routes(sim),
         *pages.routes(sim),
     ]
 

@@ -63,7 +63,7 @@ class TrafficCenter:
 
     # --- who may act for whom ---------------------------------------------------------------------
 
-    def _authorise(self, caller: Caller, brin: str, routeringskenmerk: str | None = None) -> None:
+    def authorise(self, caller: Caller, brin: str, routeringskenmerk: str | None = None) -> None:
         """With TLS on, the caller's vendor must be mandated by ``brin`` and own ``routeringskenmerk``."""
         if not caller.tls:
             return
@@ -143,7 +143,7 @@ class TrafficCenter:
     # --- operations --------------------------------------------------------------------------------
 
     def overdracht(self, req: t.OverdrachtRequest, caller: Caller) -> t.OverdrachtResponse:
-        self._authorise(caller, req.doel_brin, req.doel_rk)
+        self.authorise(caller, req.doel_brin, req.doel_rk)
         sleutel = self._sleutel(req)  # a PGN in clear is refused before anything else is looked at
         self._school(req.doel_brin, faults.AANVRAGER_NIET_BEKEND, "doel")
         self._own_endpoint(req.doel_rk, req.doel_brin, faults.AANLEVERPUNT_NIET_ACTIEF, "doel")
@@ -168,7 +168,7 @@ class TrafficCenter:
         )
 
     def sessiecontrole(self, req: t.SessiecontroleRequest, caller: Caller) -> t.SessiecontroleResponse:
-        self._authorise(caller, req.bron_brin, req.bron_rk)
+        self.authorise(caller, req.bron_brin, req.bron_rk)
         sleutel = self._sleutel(req)
         session = self._open_session(req.sessie_id)
         self._school(req.bron_brin, faults.VERSTREKKER_NIET_BEKEND, "bron")
@@ -181,13 +181,13 @@ class TrafficCenter:
 
     def afmelding(self, req: t.AfmeldingRequest, caller: Caller) -> t.AfmeldingResponse:
         session = self._open_session(req.sessie_id)
-        self._authorise(caller, session.granted.doel_brin, req.doel_rk)
+        self.authorise(caller, session.granted.doel_brin, req.doel_rk)
         closed = lifecycle.afmelding(session, req.resultaat, req.doel_rk, self.clock.now(), self.ttl)
         self.store.put_session(closed)
         return t.AfmeldingResponse(resultaat=AFMELDING_ONTVANGEN)
 
     def melden_notificatie(self, req: t.MeldenNotificatieRequest, caller: Caller) -> t.MeldenNotificatieResponse:
-        self._authorise(caller, req.bron_brin, req.bron_rk)
+        self.authorise(caller, req.bron_brin, req.bron_rk)
         self._school(req.bron_brin, faults.VERSTREKKER_NIET_BEKEND, "bron")
         self._own_endpoint(req.bron_rk, req.bron_brin, faults.VERSTREKKER_AANLEVERPUNT, "bron")
         self._school(req.doel_brin, faults.AANVRAGER_NIET_BEKEND, "doel")
@@ -201,7 +201,7 @@ class TrafficCenter:
     def melden_terugkoppeling(
         self, req: t.MeldenTerugkoppelingRequest, caller: Caller
     ) -> t.MeldenTerugkoppelingResponse:
-        self._authorise(caller, req.bron_brin, req.bron_rk)
+        self.authorise(caller, req.bron_brin, req.bron_rk)
         known = self.store.koppelsleutel(req.koppelsleutel)
         # The koppelsleutel was handed out for a notification from this LAS (doel here) to this SWV (bron here).
         if known is None or {known["bron_rk"], known["doel_rk"]} != {req.bron_rk, req.doel_rk}:

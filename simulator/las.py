@@ -7,8 +7,9 @@ dossierVerzameldatum. As **doel** it accepts notifications and feedback, request
 or a batch: one session per pupil), imports them in three repeatable steps and links a
 re-requested dossier to the pupil it already imported.
 
-Each step is a small method so a mutant (a deliberately faulty LAS, see ``simulator/mutants.py``)
-can override exactly one of them.
+Every step is a small method so a mutant (a deliberately faulty LAS, ``simulator/mutants.py``) can
+override exactly one of them. The same class, given :class:`~simulator.pupils.Prepared` as its
+pupil source, plays the *vendor under test* when the conformance suite is run against it.
 
 Dossier selection follows Kennisnet's sandbox: without dossierVerzameldatum the first dossier
 (without the eindtoets results); with a date, the newest dossier prepared after it.
@@ -23,6 +24,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+import httpx
+from lxml import etree
+
 from oso import codec, envelope, faults
 from oso import transport as t
 from oso.faults import GESLAAGD, OsoFault
@@ -32,14 +36,16 @@ from oso.validation import failed, validate
 from oso.xmlmodel import XmlFragment
 from simulator.broker import Caller, TrafficCenter
 from simulator.clock import Clock
-from simulator.pupils import Catalogue, Pupil, Version
-from simulator.register import REFERENCE, Endpoint, Register
+from simulator.faultinject import Action
+from simulator.pupils import Pupil, PupilSource, Version
+from simulator.register import Endpoint, Register
 from simulator.store import Store
 
 NOTIFICATIE_ONTVANGEN, TERUGKOPPELING_ONTVANGEN = "NotificatieOntvangen", "TerugkoppelingOntvangen"
 IMPORT_STEPS = ("personalia", "schoolloopbaan", "ondersteuning")
-Recorder = Callable[[str, str, object, object | OsoFault], None]  # endpoint, operation, request, answer
-Sender = Callable[[t.Aanleverpunt, object, type], Awaitable[Any]]  # SOAP call to a vendor endpoint
+Recorder = Callable[[str, str, object, object, str], None]  # endpoint, operation, request, answer, vendor
+Sender = Callable[[t.Aanleverpunt, object, type], Awaitable[Any]]  # SOAP call to an endpoint URL
+Injected = Callable[[str, object], Action]  # what the fault profile does to a call (operation, message)
 
 
 @dataclass
@@ -68,18 +74,31 @@ def pupil_key(doel_brin: str, pgn: str) -> str:
 class ReferenceLas:
     def __init__(
         self,
+        vendor: str,
         tc: TrafficCenter,
-        catalogue: Catalogue,
+        source: PupilSource,
         store: Store,
         clock: Clock,
         register: Register,
         dossier_expiry: str,
         record: Recorder,
         send: Sender,
+        *,
+        tls: bool = False,
+        injected: Injected | None = None,
     ) -> None:
-        self.tc, self.catalogue, self.store, self.clock, self.register = tc, catalogue, store, clock, register
+        self.vendor, self.tc, self.source, self.store, self.clock = vendor, tc, source, store, clock
+        self.tls, self.injected = tls, injected
+        self.scheme = tc.scheme  # how this LAS makes zoeksleutels: the TC's, or the one a remote TC set up
+        self.remote_tc: str | None = None  # the URL of a Traffic Center elsewhere; None: this simulator's
+        self.register = register
         self.expiry_month, self.expiry_day = (int(x) for x in dossier_expiry.split("-"))
         self.record, self.send = record, send
+
+    @property
+    def me(self) -> Caller:
+        """How this LAS appears to the TC it calls in-process: as its own vendor, with its certificate under TLS."""
+        return Caller(tls=self.tls, vendor=self.vendor)
 
     def handle(self, routeringskenmerk: str, request: object, caller: Caller) -> object:
         endpoint = self.register.endpoints.get(routeringskenmerk)
@@ -95,18 +114,59 @@ class ReferenceLas:
             faults.ONBEKENDE_OPERATIE, f"{t.element_name(request)} is a Traffic Center operation: send it to /tc"
         )
 
+    def call_tc(self, request: object) -> Any:
+        """An in-process call to the Traffic Center, checked, logged and faulted like a message on the wire.
+
+        The fault profile's ``fault`` comes back as that fault; ``http_status`` and ``drop``, which need a
+        wire, as TijdelijkNietBeschikbaar.
+        """
+        try:
+            action = self.injected(t.element_name(request), request) if self.injected else None
+            if action and (action.fault or action.http_status or action.drop):
+                raise OsoFault(action.fault or faults.TIJDELIJK, "injected by the fault profile")
+            _, element = envelope.read_request(envelope.message(request))
+            if self.remote_tc:
+                answer = self._remote(request)
+            else:
+                answer = self.tc.handle(envelope.decode(element), self.me)
+        except OsoFault as fault:
+            self.record("/tc", t.element_name(request), request, fault, self.vendor)
+            raise
+        self.record("/tc", t.element_name(request), request, answer, self.vendor)
+        return answer
+
+    def _remote(self, request: object) -> Any:
+        """A call to a remote Traffic Center. Blocking, which a test double may be: the LAS waits for its TC."""
+        operation = t.element_name(request)
+        headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{operation.removesuffix("Request")}"'}
+        try:
+            response = httpx.post(self.remote_tc or "", content=envelope.message(request), headers=headers, timeout=30)
+        except httpx.HTTPError as exc:
+            raise OsoFault(faults.TIJDELIJK, f"Traffic Center {self.remote_tc}: {type(exc).__name__}: {exc}") from None
+        return envelope.read_response(response.content, t.OPERATIONS[operation][1])
+
+    def call_tc_committed(self, request: object) -> Any:
+        """call_tc in a transaction of its own: a refusal is committed with its evidence, then raised."""
+        refusal: OsoFault | None = None
+        with self.store.transaction():
+            try:
+                return self.call_tc(request)
+            except OsoFault as fault:
+                refusal = fault
+        raise refusal
+
     # --- bron: answering a documentRequest ---------------------------------------------------------
 
     def document(self, endpoint: Endpoint, req: t.DocumentRequest, caller: Caller) -> t.DocumentResponse:
-        self.tc._authorise(caller, req.doel_brin, req.doel_rk)
+        self.check_caller(caller, req)
         if req.bron_rk != endpoint.routeringskenmerk:
             raise OsoFault(
                 faults.VERSTREKKER_AANLEVERPUNT,
                 f"bronRouteringsKenmerk {req.bron_rk} is not this aanleverpunt ({endpoint.routeringskenmerk})",
             )
-        self.check_session(endpoint, req)
+        self.check_session(req)
         pupil = self.find_pupil(endpoint, req)
-        self.check_allowed(pupil, req)
+        self.check_allowed(pupil)
         version = self.choose_version(pupil, req)
         self.store.db.execute(
             "INSERT INTO las_requests (sessie_id, bron_rk, doel_brin, doel_rk, pupil, resultaat, at) "
@@ -121,31 +181,26 @@ class ReferenceLas:
                 self.clock.now().isoformat(),
             ),
         )
-        return t.DocumentResponse(resultaat=GESLAAGD, dossier=XmlFragment(version.xml()))
+        return t.DocumentResponse(resultaat=GESLAAGD, dossier=XmlFragment(self.serve(pupil, version)))
 
-    def check_session(self, endpoint: Endpoint, req: t.DocumentRequest) -> None:
+    def check_caller(self, caller: Caller, req: t.DocumentRequest) -> None:
+        """Under TLS the doel's client certificate must be of a vendor that the doel school mandated."""
+        self.tc.authorise(caller, req.doel_brin, req.doel_rk)
+
+    def check_session(self, req: t.DocumentRequest) -> None:
         """sessiecontrole at the TC before anything else; a TC fault goes back to the doel as it is."""
-        check = t.SessiecontroleRequest(
-            bron_brin=req.bron_brin,
-            bron_rk=req.bron_rk,
-            doel_brin=req.doel_brin,
-            doel_rk=req.doel_rk,
-            zoeksleutel_pgnfrag=req.zoeksleutel_pgnfrag,
-            koppelsleutel=req.koppelsleutel,
-            overdrachtsoort=req.overdrachtsoort,
-            sessie_id=req.sessie_id,
+        self.call_tc(
+            t.SessiecontroleRequest(
+                bron_brin=req.bron_brin,
+                bron_rk=req.bron_rk,
+                doel_brin=req.doel_brin,
+                doel_rk=req.doel_rk,
+                zoeksleutel_pgnfrag=req.zoeksleutel_pgnfrag,
+                koppelsleutel=req.koppelsleutel,
+                overdrachtsoort=req.overdrachtsoort,
+                sessie_id=req.sessie_id,
+            )
         )
-        self.call_tc(check, Caller(tls=False, vendor=REFERENCE))
-
-    def call_tc(self, request: object, caller: Caller) -> Any:
-        """An in-process call to the Traffic Center, in the evidence log like any other message."""
-        try:
-            answer = self.tc.handle(request, caller)
-        except OsoFault as fault:
-            self.record("/tc", t.element_name(request), request, fault)
-            raise
-        self.record("/tc", t.element_name(request), request, answer)
-        return answer
 
     def find_pupil(self, endpoint: Endpoint, req: t.DocumentRequest) -> Pupil:
         given = t.sleutel(req)
@@ -153,18 +208,17 @@ class ReferenceLas:
             raise OsoFault(faults.SLEUTEL_KEUZE)
         kind, value = given
         if kind == "koppelsleutel":
-            row = self.store.db.execute(
-                "SELECT pupil FROM las_requests WHERE sessie_id = ? ORDER BY id LIMIT 1", (value,)
-            ).fetchone()
-            found = [self.catalogue.by_key[row["pupil"]]] if row else []
+            row = self.store.db.execute("SELECT pupil FROM las_notified WHERE koppelsleutel = ?", (value,)).fetchone()
+            pupil = self.source.get(row["pupil"]) if row else None
+            found = [pupil] if pupil else []
         else:
-            found = self.catalogue.find(kind, value, endpoint.brin)
+            found = self.source.find(kind, value, endpoint.brin)
         if len(found) != 1:
             reason = "no pupil" if not found else f"{len(found)} pupils (a pgnfrag is not unique here)"
             raise OsoFault(faults.DOSSIER_NIET_GEVONDEN, f"{kind} matches {reason} at school {endpoint.brin}")
         return found[0]
 
-    def check_allowed(self, pupil: Pupil, req: t.DocumentRequest) -> None:
+    def check_allowed(self, pupil: Pupil) -> None:
         if pupil.state == "not-ready":
             raise OsoFault(faults.DOSSIER_NIET_GEREED, "the dossier has not been prepared (klaargezet)")
         if pupil.state == "not-allowed":
@@ -177,7 +231,9 @@ class ReferenceLas:
 
     def choose_version(self, pupil: Pupil, req: t.DocumentRequest) -> Version:
         now = self.clock.now()
-        available = [v for v in self.catalogue.versions(pupil) if v.number == 1 or v.prepared <= now]
+        available = [v for v in self.source.versions(pupil) if v.number == 1 or v.prepared <= now]
+        if not available:
+            raise OsoFault(faults.DOSSIER_NIET_GEREED, "no dossier prepared for this pupil")
         if req.dossier_verzameldatum is None:
             chosen = available[0]
         else:
@@ -193,10 +249,42 @@ class ReferenceLas:
             raise OsoFault(faults.DOSSIER_VERLOPEN, f"prepared {chosen.prepared.date()}, expired after the summer")
         return chosen
 
+    def serve(self, pupil: Pupil, version: Version) -> str:
+        """The dossier as it goes out: the version as prepared."""
+        return version.xml
+
+    # --- bron: pushing a notification (the SWV variant) ----------------------------------------------
+
+    async def notify(self, bron_brin: str, doel_brin: str, doel_rk: str, pupil: str) -> str:
+        """Tell a doel a dossier is waiting: a koppelsleutel from the TC, then notificatieRequest."""
+        bron = self.register.endpoints_of(bron_brin)[0]
+        melding = self.call_tc_committed(
+            t.MeldenNotificatieRequest(
+                bron_brin=bron_brin, bron_rk=bron.routeringskenmerk, doel_brin=doel_brin, doel_rk=doel_rk
+            )
+        )
+        with self.store.transaction():
+            self.store.db.execute(
+                "INSERT INTO las_notified VALUES (?,?,?)",
+                (melding.koppelsleutel.lower(), pupil, self.clock.now().isoformat()),
+            )
+        request = t.NotificatieRequest(
+            bron_brin=bron_brin,
+            bron_rk=bron.routeringskenmerk,
+            doel_brin=doel_brin,
+            doel_rk=doel_rk,
+            koppelsleutel=melding.koppelsleutel,
+            doel="SWV",
+        )
+        answer = await self.send(
+            t.Aanleverpunt(brin=doel_brin, routeringskenmerk=doel_rk, url=melding.url), request, t.NotificatieResponse
+        )
+        return answer.resultaat
+
     # --- doel: receiving ------------------------------------------------------------------------------
 
     def notificatie(self, endpoint: Endpoint, req: t.NotificatieRequest, caller: Caller) -> t.NotificatieResponse:
-        self.tc._authorise(caller, req.bron_brin, req.bron_rk)
+        self.tc.authorise(caller, req.bron_brin, req.bron_rk)
         if req.doel_rk != endpoint.routeringskenmerk:
             raise OsoFault(
                 faults.ONBEKEND_AANLEVERPUNT, f"doelRouteringsKenmerk {req.doel_rk} is not this aanleverpunt"
@@ -210,12 +298,9 @@ class ReferenceLas:
     def terugkoppeling(
         self, endpoint: Endpoint, req: t.TerugkoppelingRequest, caller: Caller
     ) -> t.TerugkoppelingResponse:
-        self.tc._authorise(caller, req.bron_brin, req.bron_rk)
+        self.tc.authorise(caller, req.bron_brin, req.bron_rk)
         xsd = dossier_schema()
-        from lxml import etree
-
-        root = etree.fromstring(req.terugkoppeling.encode())
-        if not xsd.validate(root):
+        if not xsd.validate(etree.fromstring(req.terugkoppeling.encode())):
             error = xsd.error_log[0]
             raise OsoFault(faults.DOSSIER_ONGELDIG, f"terugkoppeling: {error.message}", where=f"line {error.line}")
         self.store.db.execute(
@@ -234,10 +319,25 @@ class ReferenceLas:
     # --- doel: requesting and importing ------------------------------------------------------------------
 
     def doel_endpoint(self, doel_brin: str) -> Endpoint:
-        endpoints = [e for e in self.register.endpoints_of(doel_brin) if e.vendor == REFERENCE]
+        endpoints = [e for e in self.register.endpoints_of(doel_brin) if e.vendor == self.vendor]
         if not endpoints:
-            raise OsoFault(faults.AANVRAGER_NIET_BEKEND, f"school {doel_brin} has no reference-LAS aanleverpunt")
+            raise OsoFault(faults.AANVRAGER_NIET_BEKEND, f"school {doel_brin} has no aanleverpunt of '{self.vendor}'")
         return endpoints[0]
+
+    async def request_batch(
+        self,
+        doel_brin: str,
+        bron_brin: str,
+        pgns: list[str],
+        *,
+        update: bool = False,
+        overdrachtsoort: str = "overstapdossier",
+    ) -> list[Transfer]:
+        """A collective request: one full transfer, one session, per pupil."""
+        return [
+            await self.request_dossier(doel_brin, bron_brin, pgn, update=update, overdrachtsoort=overdrachtsoort)
+            for pgn in pgns
+        ]
 
     async def request_dossier(
         self,
@@ -248,30 +348,35 @@ class ReferenceLas:
         overdrachtsoort: str = "overstapdossier",
         verzameldatum: datetime | None = None,
         bron_rk: str | None = None,
+        update: bool = False,
     ) -> Transfer:
-        """One full transfer as the doel: session, every aanleverpunt asked, import, afmelding."""
+        """One full transfer as the doel: session, every aanleverpunt asked, import, afmelding.
+
+        ``update``: a re-request of a pupil imported before; the dossierVerzameldatum is the moment of
+        that import, so only a newer dossier (after the eindtoets) comes back.
+        """
         doel = self.doel_endpoint(doel_brin)
         transfer = Transfer(doel_brin, bron_brin, pupil_key(doel_brin, pgn))
-        sleutel = t.ZoeksleutelPgnfrag(zoeksleutel=self.tc.scheme.zoeksleutel(pgn))
+        if update and verzameldatum is None:
+            verzameldatum = self.verzameldatum_for(transfer)
+        sleutel = self.zoeksleutel_for(pgn)
         try:
-            with self.store.transaction():
-                granted = self.call_tc(
-                    t.OverdrachtRequest(
-                        bron_brin=bron_brin,
-                        bron_rk=bron_rk,
-                        doel_brin=doel_brin,
-                        doel_rk=doel.routeringskenmerk,
-                        zoeksleutel_pgnfrag=sleutel,
-                        overdrachtsoort=overdrachtsoort,
-                    ),
-                    Caller(vendor=REFERENCE),
+            granted = self.open_session(
+                t.OverdrachtRequest(
+                    bron_brin=bron_brin,
+                    bron_rk=bron_rk,
+                    doel_brin=doel_brin,
+                    doel_rk=doel.routeringskenmerk,
+                    zoeksleutel_pgnfrag=sleutel,
+                    overdrachtsoort=overdrachtsoort,
                 )
+            )
         except OsoFault as fault:
             transfer.resultaat, transfer.problems = fault.code, [str(fault)]
             return self._log(transfer)
         transfer.sessie_id = granted.sessie_id
         dossiers: dict[str, str] = {}
-        for ap in granted.aanleverpunt:
+        for ap in self.endpoints_to_ask(granted):
             request = t.DocumentRequest(
                 sessie_id=granted.sessie_id,
                 bron_brin=bron_brin,
@@ -285,49 +390,43 @@ class ReferenceLas:
             result = await self.fetch(ap, request)
             if isinstance(result, t.DocumentResponse):
                 dossiers[ap.routeringskenmerk] = result.dossier
-                transfer.per_aanleverpunt.append((ap.routeringskenmerk, GESLAAGD))
-            else:
-                transfer.per_aanleverpunt.append((ap.routeringskenmerk, result))
-        best_rk, transfer.resultaat = best_of(transfer.per_aanleverpunt)
+                result = GESLAAGD
+            transfer.per_aanleverpunt.append((ap.routeringskenmerk, result))
+        best_rk, transfer.resultaat = self.best_of(transfer.per_aanleverpunt)
         if best_rk in dossiers:
             self.import_dossier(transfer, dossiers[best_rk])
-        with self.store.transaction():
-            try:
-                self.call_tc(
-                    t.AfmeldingRequest(
-                        sessie_id=granted.sessie_id,
-                        bron_rk=best_rk,
-                        doel_rk=doel.routeringskenmerk,
-                        resultaat=transfer.resultaat,
-                    ),
-                    Caller(vendor=REFERENCE),
-                )
-            except OsoFault as fault:
-                transfer.problems.append(f"afmelding: {fault}")
+        self.close_session(transfer, best_rk, doel.routeringskenmerk)
         return self._log(transfer)
+
+    def verzameldatum_for(self, transfer: Transfer) -> datetime | None:
+        row = self.store.db.execute(
+            "SELECT min(updated) FROM las_imports WHERE doel_brin = ? AND pupil = ?",
+            (transfer.doel_brin, transfer.pupil),
+        ).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def zoeksleutel_for(self, pgn: str) -> t.ZoeksleutelPgnfrag:
+        return t.ZoeksleutelPgnfrag(zoeksleutel=self.scheme.zoeksleutel(pgn))
+
+    def open_session(self, request: t.OverdrachtRequest) -> t.OverdrachtResponse:
+        return self.call_tc_committed(request)
+
+    def endpoints_to_ask(self, granted: t.OverdrachtResponse) -> tuple[t.Aanleverpunt, ...]:
+        return granted.aanleverpunt
 
     async def fetch(self, ap: t.Aanleverpunt, request: t.DocumentRequest) -> t.DocumentResponse | str:
         """Ask one aanleverpunt; a fault or an unreachable endpoint comes back as its result code."""
-        endpoint = self.register.endpoints.get(ap.routeringskenmerk)
         try:
-            if endpoint is not None and endpoint.reference:
-                with self.store.transaction():
-                    try:
-                        answer = self.handle(ap.routeringskenmerk, request, Caller(vendor=REFERENCE))
-                    except OsoFault as fault:
-                        self.record(f"/schools/{ap.routeringskenmerk}", "documentRequest", request, fault)
-                        raise
-                    self.record(f"/schools/{ap.routeringskenmerk}", "documentRequest", request, answer)
-                return answer
             return await self.send(ap, request, t.DocumentResponse)
         except OsoFault as fault:
-            return (
-                fault.code
-                if fault.code in faults.RESULTATEN
-                else faults.AANLEVERPUNT_ONBEREIKBAAR
-                if fault.code == faults.AANLEVERPUNT_ONBEREIKBAAR
-                else _as_result(fault.code)
-            )
+            return fault.code if fault.code in faults.RESULTATEN else faults.INTERNE_FOUT
+
+    def best_of(self, results: list[tuple[str, str]]) -> tuple[str | None, str]:
+        """(routeringskenmerk, result) with the best result; of equals, the aanleverpunt asked last."""
+        if not results:
+            return None, faults.AANLEVERPUNT_ONBEREIKBAAR
+        best = faults.best_result([r for _, r in results])
+        return next(rk for rk, r in reversed(results) if r == best), best
 
     def import_dossier(self, transfer: Transfer, dossier_xml: str) -> None:
         """Validate, then import in three steps, each repeatable: a re-request updates, never duplicates."""
@@ -338,10 +437,10 @@ class ReferenceLas:
         d = codec.decode(dossier_xml.encode())
         now = self.clock.now().isoformat()
         with self.store.transaction():
-            existing = self.store.count(
-                "las_imports", "WHERE doel_brin = ? AND pupil = ?", transfer.doel_brin, transfer.pupil
+            transfer.linked_to_existing = (
+                self.store.count("las_imports", "WHERE doel_brin = ? AND pupil = ?", transfer.doel_brin, transfer.pupil)
+                > 0
             )
-            transfer.linked_to_existing = existing > 0
             for step in IMPORT_STEPS:
                 self.import_step(transfer, step, d, now)
                 transfer.imported.append(step)
@@ -354,6 +453,17 @@ class ReferenceLas:
             "data = excluded.data",
             (transfer.doel_brin, transfer.pupil, step, d.metadata.datum.isoformat(), now, now, data),
         )
+
+    def close_session(self, transfer: Transfer, best_rk: str | None, doel_rk: str) -> None:
+        """afmelding, exactly once, with the best result over all aanleverpunten asked."""
+        try:
+            self.call_tc_committed(
+                t.AfmeldingRequest(
+                    sessie_id=transfer.sessie_id, bron_rk=best_rk, doel_rk=doel_rk, resultaat=transfer.resultaat
+                )
+            )
+        except OsoFault as fault:
+            transfer.problems.append(f"afmelding: {fault}")
 
     def _log(self, transfer: Transfer) -> Transfer:
         with self.store.transaction():
@@ -371,19 +481,6 @@ class ReferenceLas:
                 ),
             )
         return transfer
-
-
-def _as_result(code: str) -> str:
-    """A fault from a bron, as an afmelding result: transport or TC faults count as a technical error."""
-    return code if code in faults.RESULTATEN else faults.INTERNE_FOUT
-
-
-def best_of(results: list[tuple[str, str]]) -> tuple[str | None, str]:
-    """(routeringskenmerk, result) with the best result; of equals, the aanleverpunt asked last."""
-    if not results:
-        return None, faults.AANLEVERPUNT_ONBEREIKBAAR
-    best = faults.best_result([r for _, r in results])
-    return next(rk for rk, r in reversed(results) if r == best), best
 
 
 def step_data(step: str, d: Any) -> dict[str, Any]:
@@ -409,7 +506,3 @@ def step_data(step: str, d: Any) -> dict[str, Any]:
         "eindtoets": bool(ll.eindtoets_basisonderwijs),
         "ondersteuning": ll.onderwijsondersteuning is not None,
     }
-
-
-def sent_envelope(request: object) -> bytes:
-    return envelope.message(request)

@@ -1,6 +1,11 @@
-"""The pupils the reference LAS holds as bron: scripted test pupils and a generated cohort.
+"""The pupils a LAS holds as bron: where it finds a pupil and the versions of its dossier.
 
-Dossiers are never stored: each is regenerated from (profile, seed, index, size, case) when asked
+Two sources. The counterpart schools' reference LAS holds the :class:`Catalogue`: scripted test
+pupils and a generated cohort. The vendor-under-test slot of the simulator (used to run the
+conformance suite against the reference LAS or a mutant) holds :class:`Prepared`: dossiers the
+suite prepared (klaargezet) through the control API, as it would ask a vendor's LAS to.
+
+Catalogue dossiers are never stored: each is regenerated from (profile, seed, index, size, case) when asked
 for, which is what lets the simulator serve a national cohort of 185,000 pupils from a few MB.
 The catalogue keeps only an index from zoeksleutel (and pgnfrag) to pupil.
 
@@ -11,9 +16,12 @@ a later version once the simulator's clock passes the date it was prepared.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, timezone
+from typing import Any, Protocol
 
 from fixtures.cohort import generate
 from fixtures.generator import Request, Size, pupil_number, school_of
@@ -23,6 +31,7 @@ from oso.identifiers import PupilNumberKind
 from oso.profiles import Profile
 from oso.zoeksleutel import Scheme
 from simulator.register import Scenario
+from simulator.store import Store
 
 SCRIPTED_BASE = 190_000  # scripted pupils use indexes above any cohort (185,000 per profile at most)
 LOCAL = timezone(timedelta(hours=1))  # Dutch winter time: dossiers are prepared at 10:00 local
@@ -30,8 +39,8 @@ LOCAL = timezone(timedelta(hours=1))  # Dutch winter time: dossiers are prepared
 
 @dataclass(frozen=True)
 class Pupil:
-    key: str  # "povo/17" for cohort pupils, the label for scripted ones
-    profile: Profile
+    key: str  # "povo/17" for cohort pupils, the label for scripted ones, "prepared/<school>/<n>"
+    profile: Profile | None
     index: int
     pgn: str
     pgn_kind: PupilNumberKind
@@ -49,10 +58,15 @@ class Pupil:
 class Version:
     number: int
     prepared: datetime
-    dossier: m.Dossier
+    xml: str  # the dossier element, as the LAS would send it
 
-    def xml(self) -> str:
-        return codec.to_text(self.dossier, "dossier")
+
+class PupilSource(Protocol):
+    def find(self, kind: str, value: str, school: str) -> list[Pupil]: ...
+
+    def get(self, key: str) -> Pupil | None: ...
+
+    def versions(self, pupil: Pupil) -> list[Version]: ...
 
 
 class Catalogue:
@@ -114,6 +128,9 @@ class Catalogue:
     def __len__(self) -> int:
         return len(self.by_key)
 
+    def get(self, key: str) -> Pupil | None:
+        return self.by_key.get(key)
+
     def find(self, kind: str, value: str, school: str) -> list[Pupil]:
         """The pupils of ``school`` a zoeksleutel or pgnfrag points at (a pgnfrag may match several)."""
         if kind == "zoeksleutel":
@@ -144,8 +161,55 @@ class Catalogue:
                 if number == 1 and pupil.prepared
                 else datetime.combine(dossier.metadata.datum, time(10, 0), LOCAL)
             )
-            out.append(Version(number, prepared, dossier))
+            out.append(Version(number, prepared, codec.to_text(dossier, "dossier")))
         return out
+
+
+class Prepared:
+    """Dossiers prepared through the control API, kept in the store (the LAS's own records)."""
+
+    def __init__(self, store: Store, scheme: Scheme) -> None:
+        self.store, self.scheme = store, scheme
+
+    def prepare(self, school: str, pgn: str, state: str, versions: list[tuple[datetime, str]]) -> Pupil:
+        key = f"prepared/{school}/{hashlib.sha256(pgn.encode()).hexdigest()[:16]}"
+        data = json.dumps([(prepared.isoformat(), xml) for prepared, xml in versions], ensure_ascii=False)
+        self.store.db.execute(
+            "INSERT OR REPLACE INTO las_prepared VALUES (?,?,?,?,?,?)",
+            (key, school, self.scheme.zoeksleutel(pgn), self.scheme.pgnfrag(pgn), state, data),
+        )
+        return self._pupil(self.store.db.execute("SELECT * FROM las_prepared WHERE key = ?", (key,)).fetchone())
+
+    def withdraw_all(self) -> None:
+        self.store.db.execute("DELETE FROM las_prepared")
+
+    def _pupil(self, row: Any) -> Pupil:
+        return Pupil(
+            row["key"],
+            None,
+            0,
+            "",
+            PupilNumberKind.BSN,
+            row["school"],
+            state=row["state"],
+            versions=len(json.loads(row["versions"])),
+        )
+
+    def find(self, kind: str, value: str, school: str) -> list[Pupil]:
+        column = {"zoeksleutel": "zoeksleutel", "pgnfrag": "pgnfrag"}.get(kind)
+        if column is None:
+            return []
+        rows = self.store.db.execute(f"SELECT * FROM las_prepared WHERE school = ? AND {column} = ?", (school, value))
+        return [self._pupil(r) for r in rows]
+
+    def get(self, key: str) -> Pupil | None:
+        row = self.store.db.execute("SELECT * FROM las_prepared WHERE key = ?", (key,)).fetchone()
+        return self._pupil(row) if row else None
+
+    def versions(self, pupil: Pupil) -> list[Version]:
+        row = self.store.db.execute("SELECT versions FROM las_prepared WHERE key = ?", (pupil.key,)).fetchone()
+        stored = json.loads(row["versions"]) if row else []
+        return [Version(n, datetime.fromisoformat(at), xml) for n, (at, xml) in enumerate(stored, start=1)]
 
 
 def broken(d: m.Dossier) -> m.Dossier:

@@ -55,6 +55,19 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+class Server(uvicorn.Server):
+    """uvicorn, closing the hosted LASes' own outbound connections first: under TLS the server side of such
+    a connection would otherwise wait for a close_notify that its idle client, in this same loop, never sends."""
+
+    def __init__(self, config: uvicorn.Config, simulator: Simulator) -> None:
+        super().__init__(config)
+        self.simulator = simulator
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await self.simulator.close_clients()
+        await super().shutdown(sockets)
+
+
 @dataclass
 class Prepared:
     simulator: Simulator
@@ -91,9 +104,10 @@ def prepare(
         access_log=False,
         lifespan="on",
         timeout_keep_alive=30,
+        timeout_graceful_shutdown=5,
         **tls_options,
     )  # type: ignore[arg-type]
-    return Prepared(simulator, uvicorn.Server(uv_config), sock, url)
+    return Prepared(simulator, Server(uv_config, simulator), sock, url)
 
 
 def banner(p: Prepared, out: TextIO) -> None:

@@ -5,6 +5,7 @@ how every exchange is recorded. The HTTP routes (``simulator/app.py``) stay thin
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import secrets
 import ssl
@@ -21,13 +22,15 @@ from oso import transport as t
 from oso.faults import OsoFault
 from simulator.broker import TrafficCenter
 from simulator.clock import Clock
-from simulator.faultinject import FaultProfile
+from simulator.faultinject import Action, FaultProfile
 from simulator.las import ReferenceLas
-from simulator.pupils import Catalogue
-from simulator.register import REFERENCE, Endpoint, School, Vendor, load_scenario
+from simulator.pupils import Catalogue, Prepared, PupilSource
+from simulator.register import REFERENCE, Endpoint, School, Vendor, load_scenario, routeringskenmerk
 from simulator.store import Message, Store
 
 DB_NAME = "simulator.db"
+VUT = "vut"  # the vendor id of the vendor-under-test slot
+VUT_SCHOOLS = {"80AA": "po", "80AB": "vo"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class Config:
     body_timeout: float = 10.0  # seconds a request body may take to arrive
     outbound_timeout: float = 10.0
     cohort: dict[str, int] | None = None  # override the scenario's cohort sizes (load runs)
+    vut: str | None = None  # host a vendor under test: "reference" or "mutant:<name>" (conformance runs)
 
 
 class Simulator:
@@ -75,18 +79,58 @@ class Simulator:
             timedelta(minutes=self.scenario.settings.session_ttl_minutes),
             self.endpoint_url,
         )
-        self.las = ReferenceLas(
+        self.lases: dict[str, ReferenceLas] = {REFERENCE: self._las(ReferenceLas, REFERENCE, self.catalogue)}
+        if config.vut:
+            self._add_vendor_under_test(config.vut)
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._replay_admin_changes()
+
+    def _las(self, cls: type[ReferenceLas], vendor: str, source: PupilSource) -> ReferenceLas:
+        return cls(
+            vendor,
             self.tc,
-            self.catalogue,
+            source,
             self.store,
             self.clock,
             self.register,
             self.scenario.settings.dossier_expiry,
             self.record_internal,
-            self.send,
+            functools.partial(self.send, vendor=vendor),
+            tls=self.config.tls,
+            injected=self.injected,
         )
-        self._client: httpx.AsyncClient | None = None
-        self._replay_admin_changes()
+
+    def injected(self, operation: str, message: object) -> Action:
+        """The fault profile's decision for a hosted LAS's in-process call to the Traffic Center."""
+        return self.faults.decide(operation, school_of(message), "in")
+
+    @property
+    def las(self) -> ReferenceLas:
+        """The reference LAS of the counterpart schools."""
+        return self.lases[REFERENCE]
+
+    def _add_vendor_under_test(self, which: str) -> None:
+        """The vendor-under-test slot: two schools (po, vo) whose LAS is the reference or a mutant."""
+        from simulator.mutants import mutant_class
+
+        cls = ReferenceLas if which == REFERENCE else mutant_class(which.removeprefix("mutant:"))
+        vendor = Vendor(VUT, f"vendor under test ({which})", 80)
+        self.register.add_vendor(vendor)
+        for brin, sector in VUT_SCHOOLS.items():
+            self.register.add_school(
+                School(brin, "00", f"School under test ({sector})", sector, "-", VUT),
+                [Endpoint(routeringskenmerk(vendor, brin, "00"), brin, VUT, REFERENCE)],
+            )
+        self.prepared = Prepared(self.store, self.scheme)
+        self.lases[VUT] = self._las(cls, VUT, self.prepared)
+
+    def las_for(self, routeringskenmerk: str) -> ReferenceLas:
+        """The in-process LAS that answers at this aanleverpunt."""
+        endpoint = self.register.endpoints.get(routeringskenmerk)
+        las = self.lases.get(endpoint.vendor) if endpoint is not None and endpoint.reference else None
+        if las is None:
+            raise OsoFault(faults.DOEL_ONBEKEND, f"no aanleverpunt {routeringskenmerk} is served here")
+        return las
 
     # --- state kept across restarts ---------------------------------------------------------------
 
@@ -152,6 +196,15 @@ class Simulator:
             self.register.add_school(school, endpoints)
         elif kind == "endpoint":
             self.register.set_endpoint_active(change["routeringskenmerk"], bool(change["active"]))
+        elif kind == "endpoint-add":
+            school = self.register.schools[change["brin"]]
+            self.register.endpoints[change["routeringskenmerk"]] = Endpoint(
+                change["routeringskenmerk"],
+                school.brin,
+                school.vendor,
+                change.get("url", REFERENCE),
+                change.get("doel", "LAS"),
+            )
         if persist:
             changes = json.loads(self.store.get_meta("admin_changes") or "[]")
             with self.store.transaction():
@@ -168,19 +221,19 @@ class Simulator:
 
     # --- the evidence log --------------------------------------------------------------------------------
 
-    def record_internal(self, endpoint: str, operation: str, request: object, answer: object) -> None:
-        """An in-process call (the reference LAS to the TC, or to one of its own endpoints)."""
-        now = self.clock.now()
-        out_body = envelope.fault(answer) if isinstance(answer, OsoFault) else envelope.message(answer)
+    def record_internal(self, endpoint: str, operation: str, request: object, answer: object, vendor: str) -> None:
+        """An in-process call of a LAS hosted here (to the TC), in the evidence log like any other."""
+        now, peer, sessie = self.clock.now(), f"{vendor}-las", sessie_of(request) or sessie_of(answer)
+        failed = isinstance(answer, OsoFault)
         self.store.add_exchange(
             Message(
                 "internal",
                 endpoint,
                 operation,
                 now,
-                peer="reference-las",
-                vendor=REFERENCE,
-                sessie_id=sessie_of(request),
+                peer=peer,
+                vendor=vendor,
+                sessie_id=sessie,
                 body=envelope.message(request),
             ),
             Message(
@@ -188,37 +241,41 @@ class Simulator:
                 endpoint,
                 operation.replace("Request", "Response"),
                 now,
-                peer="reference-las",
-                sessie_id=sessie_of(request) or sessie_of(answer),
-                http_status=500 if isinstance(answer, OsoFault) else 200,
-                fault=answer.code if isinstance(answer, OsoFault) else None,
-                body=out_body,
+                peer=peer,
+                vendor=vendor,
+                sessie_id=sessie,
+                http_status=500 if failed else 200,
+                fault=answer.code if failed else None,
+                body=envelope.fault(answer) if failed else envelope.message(answer),
             ),
         )
 
     # --- outbound calls (the reference LAS calling a vendor's endpoint) -------------------------------------
 
-    @property
-    def client(self) -> httpx.AsyncClient:
-        """The reference LAS's HTTP client; with TLS it presents the reference vendor's certificate."""
-        if self._client is None:
+    def client(self, vendor: str) -> httpx.AsyncClient:
+        """The HTTP client a hosted LAS calls out with; with TLS it presents its own vendor's certificate."""
+        if vendor not in self._clients:
             verify: ssl.SSLContext | bool = True
             if self.config.tls and self.config.pki_dir:
                 from simulator.pki import Pki
 
                 pki = Pki.load(self.config.pki_dir)
                 verify = ssl.create_default_context(cafile=str(pki.ca_cert))
-                verify.load_cert_chain(str(pki.vendor_cert(REFERENCE)), str(pki.vendor_key(REFERENCE)))
-            self._client = httpx.AsyncClient(timeout=self.config.outbound_timeout, verify=verify)
-        return self._client
+                verify.load_cert_chain(str(pki.vendor_cert(vendor)), str(pki.vendor_key(vendor)))
+            self._clients[vendor] = httpx.AsyncClient(timeout=self.config.outbound_timeout, verify=verify)
+        return self._clients[vendor]
+
+    async def close_clients(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        await self.close_clients()
         self.store.close()
 
-    async def send(self, ap: t.Aanleverpunt, request: object, expected: type) -> Any:
-        """A SOAP call to a vendor endpoint, with the fault profile's delays and duplicates."""
+    async def send(self, ap: t.Aanleverpunt, request: object, expected: type, vendor: str = REFERENCE) -> Any:
+        """A SOAP call by a hosted LAS to a vendor endpoint, with the fault profile's delays and duplicates."""
         operation = t.element_name(request)
         action = self.faults.decide(operation, ap.routeringskenmerk, "out")
         if action.latency or action.delay:
@@ -239,17 +296,21 @@ class Simulator:
                     )
                 )
             raise OsoFault(faults.AANLEVERPUNT_ONBEREIKBAAR, f"{ap.url}: message lost (dropped by the fault profile)")
-        answers = [await self._post(ap.url, operation, request, body) for _ in range(2 if action.duplicate else 1)]
+        answers = [
+            await self._post(vendor, ap.url, operation, request, body) for _ in range(2 if action.duplicate else 1)
+        ]
         status, data = answers[0]
         if status is None:
             raise OsoFault(faults.AANLEVERPUNT_ONBEREIKBAAR, f"{ap.url}: {data.decode(errors='replace')}")
         return envelope.read_response(data, expected)
 
-    async def _post(self, url: str, operation: str, request: object, body: bytes) -> tuple[int | None, bytes]:
+    async def _post(
+        self, vendor: str, url: str, operation: str, request: object, body: bytes
+    ) -> tuple[int | None, bytes]:
         started = time.perf_counter()
         headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{operation.removesuffix("Request")}"'}
         try:
-            response = await self.client.post(url, content=body, headers=headers)
+            response = await self.client(vendor).post(url, content=body, headers=headers)
             status, data = response.status_code, response.content
         except httpx.HTTPError as exc:
             status, data = None, f"{type(exc).__name__}: {exc}".encode()
@@ -278,6 +339,11 @@ class Simulator:
                 ),
             )
         return status, data
+
+
+def school_of(message: object) -> str | None:
+    """The school a TC message concerns, for fault profiles that target one school."""
+    return getattr(message, "doel_brin", None) or getattr(message, "bron_brin", None)
 
 
 def sessie_of(message: object) -> str | None:

@@ -53,6 +53,12 @@ CREATE TABLE IF NOT EXISTS las_imports (
     doel_brin TEXT NOT NULL, pupil TEXT NOT NULL, step TEXT NOT NULL, dossier_datum TEXT NOT NULL,
     imported TEXT NOT NULL, updated TEXT NOT NULL, times INTEGER NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (doel_brin, pupil, step));
+CREATE TABLE IF NOT EXISTS las_notified (
+    koppelsleutel TEXT PRIMARY KEY, pupil TEXT NOT NULL, sent TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS las_prepared (
+    key TEXT PRIMARY KEY, school TEXT NOT NULL, zoeksleutel TEXT NOT NULL, pgnfrag TEXT NOT NULL,
+    state TEXT NOT NULL, versions TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS las_prepared_zoeksleutel ON las_prepared(school, zoeksleutel);
 CREATE TABLE IF NOT EXISTS las_transfers (
     id INTEGER PRIMARY KEY, doel_brin TEXT NOT NULL, bron_brin TEXT NOT NULL, pupil TEXT, sessie_id TEXT,
     resultaat TEXT NOT NULL, at TEXT NOT NULL, details TEXT NOT NULL);

@@ -1,0 +1,79 @@
+"""Reading what a check caused: the messages of its window, decoded, grouped by who sent what."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from oso import envelope
+from oso.faults import OsoFault
+from oso.zoeksleutel import pgns_in_clear
+
+REQUESTS_IN = ("in", "internal")
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request that reached the simulator, with the answer it got."""
+
+    id: int
+    endpoint: str
+    operation: str
+    message: Any  # the decoded request, or None when it did not conform to the transport schema
+    body: str
+    fault: str | None  # the fault the answer carried, if any
+    answer_body: str
+
+
+def exchanges(messages: list[dict[str, Any]]) -> list[Seen]:
+    """Requests received by the TC or an aanleverpunt of the simulator (not its own outbound copies)."""
+    answers = {m["exchange"]: m for m in messages if m["id"] != m["exchange"]}
+    out = []
+    for m in messages:
+        if m["id"] != m["exchange"] or m["direction"] not in REQUESTS_IN or not m["operation"]:
+            continue
+        answer = answers.get(m["id"], {})
+        try:
+            _, element = envelope.read_request((m["body"] or "").encode())
+            decoded = envelope.decode(element)
+        except OsoFault:
+            decoded = None
+        out.append(
+            Seen(
+                m["id"],
+                m["endpoint"],
+                m["operation"],
+                decoded,
+                m["body"] or "",
+                answer.get("fault"),
+                answer.get("body") or "",
+            )
+        )
+    return out
+
+
+def sent_by(seen: list[Seen], routeringskenmerken: set[str]) -> list[Seen]:
+    """The requests a LAS sent: those naming one of its aanleverpunten as the sender's side."""
+
+    def mine(s: Seen) -> bool:
+        m = s.message
+        if m is None:
+            return any(rk in s.body for rk in routeringskenmerken)
+        if s.operation in ("sessiecontroleRequest", "meldenNotificatieRequest"):
+            return m.bron_rk in routeringskenmerken
+        return getattr(m, "doel_rk", None) in routeringskenmerken
+
+    return [s for s in seen if mine(s)]
+
+
+def of(seen: list[Seen], operation: str) -> list[Seen]:
+    return [s for s in seen if s.operation == operation]
+
+
+def answered_ok(s: Seen) -> bool:
+    return s.fault is None and s.answer_body != ""
+
+
+def clear_pgns(seen: list[Seen]) -> list[tuple[str, str]]:
+    """(operation, number) for every valid pupil number in clear in the requests."""
+    return [(s.operation, n) for s in seen for n in pgns_in_clear(s.body)]

@@ -1,0 +1,516 @@
+"""Mutants: faulty LAS variants, each with exactly one realistic defect, to prove the conformance
+suite catches defects (``osokit conformance mutants``).
+
+A mutant is the reference LAS with one step overridden. Behavioural mutants break the flow (skip
+the sessiecontrole, close twice, leak the PGN, ...); dossier mutants serve a dossier that breaks
+exactly one business rule (taken from the fixtures' known-bad variants). Each declares the role it
+plays wrong, so the mutation run only needs that role's checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from lxml import etree
+
+from fixtures.cases import CASES
+from fixtures.generator import Size
+from oso import codec, faults
+from oso import transport as t
+from oso.faults import GESLAAGD, OsoFault
+from oso.namespaces import DOSSIER
+from oso.profiles import Profile
+from simulator.broker import Caller
+from simulator.las import IMPORT_STEPS, ReferenceLas, Transfer
+from simulator.pupils import Pupil, Version
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    defect: str
+    role: str  # doel | bron
+    cls: type[ReferenceLas]
+    transfers: tuple[str, ...] = ("popo", "povo", "vovo")
+
+
+MUTANTS: dict[str, Mutant] = {}
+
+
+def mutant(name: str, defect: str, role: str, transfers: tuple[str, ...] = ("popo", "povo", "vovo")) -> Any:
+    def register(cls: type[ReferenceLas]) -> type[ReferenceLas]:
+        MUTANTS[name] = Mutant(name, defect, role, cls, transfers)
+        return cls
+
+    return register
+
+
+def mutant_class(name: str) -> type[ReferenceLas]:
+    if name not in MUTANTS:
+        raise ValueError(f"unknown mutant '{name}'; `osokit conformance mutants --list` lists them")
+    return MUTANTS[name].cls
+
+
+# --- doel: requesting and importing -------------------------------------------------------------------
+
+
+def _made_up_grant(las: ReferenceLas, request: t.OverdrachtRequest, sessie_id: str) -> t.OverdrachtResponse:
+    """What a doel that skips the TC pretends it was granted: a session id and the bron's endpoints."""
+    return t.OverdrachtResponse(
+        sessie_id=sessie_id,
+        aanleverpunt=tuple(
+            t.Aanleverpunt(brin=e.brin, routeringskenmerk=e.routeringskenmerk, url=las.tc.endpoint_url(e))
+            for e in las.register.endpoints_of(request.bron_brin)
+        ),
+    )
+
+
+@mutant("doel-no-session", "asks the bron without requesting a session at the TC first", "doel")
+class NoSession(ReferenceLas):
+    def open_session(self, request: t.OverdrachtRequest) -> t.OverdrachtResponse:
+        return _made_up_grant(self, request, str(uuid.uuid4()))
+
+
+@mutant("doel-ignores-tc-refusal", "asks the bron's aanleverpunten even when the TC refuses the session", "doel")
+class IgnoresTcRefusal(ReferenceLas):
+    def open_session(self, request: t.OverdrachtRequest) -> t.OverdrachtResponse:
+        try:
+            return super().open_session(request)
+        except OsoFault:
+            return _made_up_grant(self, request, str(uuid.uuid4()))
+
+
+@mutant(
+    "doel-malformed-afmelding",
+    "writes the session id of its afmelding in braces, {...}, as Windows formats a GUID",
+    "doel",
+)
+class MalformedAfmelding(ReferenceLas):
+    def close_session(self, transfer: Transfer, best_rk: str | None, doel_rk: str) -> None:
+        transfer.sessie_id = "{" + (transfer.sessie_id or "") + "}"
+        super().close_session(transfer, best_rk, doel_rk)
+
+
+@mutant("doel-closes-twice", "sends the afmelding twice", "doel")
+class ClosesTwice(ReferenceLas):
+    def close_session(self, transfer: Transfer, best_rk: str | None, doel_rk: str) -> None:
+        super().close_session(transfer, best_rk, doel_rk)
+        super().close_session(transfer, best_rk, doel_rk)
+
+
+@mutant("doel-never-closes", "never sends the afmelding", "doel")
+class NeverCloses(ReferenceLas):
+    def close_session(self, transfer: Transfer, best_rk: str | None, doel_rk: str) -> None:
+        return None
+
+
+@mutant("doel-worst-result", "reports the worst result over the aanleverpunten instead of the best", "doel")
+class WorstResult(ReferenceLas):
+    def best_of(self, results: list[tuple[str, str]]) -> tuple[str | None, str]:
+        if not results:
+            return None, faults.AANLEVERPUNT_ONBEREIKBAAR
+        worst = max(results, key=lambda r: faults.RESULTATEN.index(r[1]))
+        return worst
+
+    def import_dossier(self, transfer: Transfer, dossier_xml: str) -> None:
+        if transfer.resultaat == GESLAAGD:
+            super().import_dossier(transfer, dossier_xml)
+
+
+@mutant("doel-claims-success", "closes with OverdrachtGeslaagd even when the bron refused", "doel")
+class ClaimsSuccess(ReferenceLas):
+    def best_of(self, results: list[tuple[str, str]]) -> tuple[str | None, str]:
+        rk, _ = super().best_of(results)
+        return rk, GESLAAGD
+
+
+@mutant(
+    "doel-ignores-verzameldatum",
+    "re-requests without dossierVerzameldatum, so it never gets the update",
+    "doel",
+    ("povo",),
+)
+class IgnoresVerzameldatum(ReferenceLas):
+    def verzameldatum_for(self, transfer: Transfer) -> datetime | None:
+        return None
+
+
+@mutant("doel-leaks-pgn", "sends the pupil number in clear as the zoeksleutel", "doel")
+class LeaksPgn(ReferenceLas):
+    def zoeksleutel_for(self, pgn: str) -> t.ZoeksleutelPgnfrag:
+        return t.ZoeksleutelPgnfrag(zoeksleutel=pgn)
+
+
+@mutant("doel-duplicate-import", "imports a re-requested dossier as a new pupil instead of linking it", "doel")
+class DuplicateImport(ReferenceLas):
+    def import_step(self, transfer: Transfer, step: str, d: Any, now: str) -> None:
+        if self.store.count("las_imports", "WHERE doel_brin = ? AND pupil = ?", transfer.doel_brin, transfer.pupil):
+            transfer.pupil = f"{transfer.pupil[:16]}-{uuid.uuid4().hex[:7]}"
+        super().import_step(transfer, step, d, now)
+
+
+@mutant("doel-imports-invalid", "imports a dossier without validating it", "doel")
+class ImportsInvalid(ReferenceLas):
+    def import_dossier(self, transfer: Transfer, dossier_xml: str) -> None:
+        from oso.codec import CodecError
+
+        try:
+            d = codec.decode(dossier_xml.encode())
+        except (CodecError, OsoFault, ValueError):
+            return
+        with self.store.transaction():
+            for step in IMPORT_STEPS:
+                try:
+                    self.import_step(transfer, step, d, self.clock.now().isoformat())
+                    transfer.imported.append(step)
+                except (AttributeError, TypeError):
+                    pass
+
+
+@mutant("doel-first-endpoint-only", "asks only the first of the bron's aanleverpunten", "doel")
+class FirstEndpointOnly(ReferenceLas):
+    def endpoints_to_ask(self, granted: t.OverdrachtResponse) -> tuple[t.Aanleverpunt, ...]:
+        return granted.aanleverpunt[:1]
+
+
+@mutant("doel-one-session-per-batch", "reuses one session for a whole batch", "doel")
+class OneSessionPerBatch(ReferenceLas):
+    shared: str | None = None
+
+    async def request_batch(
+        self,
+        doel_brin: str,
+        bron_brin: str,
+        pgns: list[str],
+        *,
+        update: bool = False,
+        overdrachtsoort: str = "overstapdossier",
+    ) -> list[Transfer]:
+        done = []
+        for pgn in pgns:
+            done.append(await self.request_dossier(doel_brin, bron_brin, pgn, overdrachtsoort=overdrachtsoort))
+            self.shared = self.shared or done[0].sessie_id
+        self.shared = None
+        return done
+
+    def open_session(self, request: t.OverdrachtRequest) -> t.OverdrachtResponse:
+        if self.shared is None:
+            return super().open_session(request)
+        return _made_up_grant(self, request, self.shared)
+
+
+@mutant("doel-skips-step", "imports personalia but never the school career and support steps", "doel")
+class SkipsStep(ReferenceLas):
+    def import_step(self, transfer: Transfer, step: str, d: Any, now: str) -> None:
+        if step == "personalia":
+            super().import_step(transfer, step, d, now)
+
+
+@mutant("doel-refuses-notifications", "answers a notificatieRequest with a fault", "doel")
+class RefusesNotifications(ReferenceLas):
+    def notificatie(self, endpoint: Any, req: t.NotificatieRequest, caller: Any) -> t.NotificatieResponse:
+        raise OsoFault(faults.INTERNE_FOUT, "notifications are not implemented")
+
+
+@mutant(
+    "doel-refuses-duplicate-notification", "answers a repeated notificatie (same koppelsleutel) with a fault", "doel"
+)
+class RefusesDuplicateNotification(ReferenceLas):
+    def notificatie(self, endpoint: Any, req: t.NotificatieRequest, caller: Any) -> t.NotificatieResponse:
+        if self.store.count("las_inbox", "WHERE kind = 'notificatie' AND koppelsleutel = ?", req.koppelsleutel.lower()):
+            raise OsoFault(faults.INTERNE_FOUT, "UNIQUE constraint failed: inbox.koppelsleutel")
+        return super().notificatie(endpoint, req, caller)
+
+
+@mutant("doel-impatient", "gives up on a bron after one second (a time-out far too short for OSO)", "doel")
+class Impatient(ReferenceLas):
+    async def fetch(self, ap: t.Aanleverpunt, request: t.DocumentRequest) -> t.DocumentResponse | str:
+        try:
+            return await asyncio.wait_for(super().fetch(ap, request), timeout=1.0)
+        except TimeoutError:
+            return faults.AANLEVERPUNT_ONBEREIKBAAR
+
+
+# --- bron: answering a documentRequest ------------------------------------------------------------------
+
+
+@mutant("bron-skips-sessiecontrole", "answers without checking the session at the TC", "bron")
+class SkipsSessiecontrole(ReferenceLas):
+    def check_session(self, req: t.DocumentRequest) -> None:
+        return None
+
+
+@mutant("bron-ignores-certificate", "answers a doel whatever client certificate it presents", "bron")
+class IgnoresCertificate(ReferenceLas):
+    def check_caller(self, caller: Caller, req: t.DocumentRequest) -> None:
+        return None
+
+
+@mutant("bron-ignores-tc-fault", "checks the session but answers even when the TC refuses it", "bron")
+class IgnoresTcFault(ReferenceLas):
+    def check_session(self, req: t.DocumentRequest) -> None:
+        try:
+            super().check_session(req)
+        except OsoFault:
+            pass
+
+
+@mutant("bron-leaks-pgn", "sends the pupil number in clear to the TC in its sessiecontrole", "bron")
+class BronLeaksPgn(ReferenceLas):
+    def check_session(self, req: t.DocumentRequest) -> None:
+        pupils = (
+            self.source.find("zoeksleutel", req.zoeksleutel_pgnfrag.zoeksleutel or "", req.bron_brin)
+            if req.zoeksleutel_pgnfrag
+            else []
+        )
+        pgn = self._pgn_of(pupils[0]) if pupils else "246263738"
+        leaky = t.SessiecontroleRequest(
+            bron_brin=req.bron_brin,
+            bron_rk=req.bron_rk,
+            doel_brin=req.doel_brin,
+            doel_rk=req.doel_rk,
+            zoeksleutel_pgnfrag=t.ZoeksleutelPgnfrag(zoeksleutel=pgn),
+            overdrachtsoort=req.overdrachtsoort,
+            sessie_id=req.sessie_id,
+        )
+        try:
+            self.call_tc(leaky)
+        except OsoFault:
+            pass  # it goes on regardless: the leak is the defect
+
+    def _pgn_of(self, pupil: Pupil) -> str:
+        versions = self.source.versions(pupil)
+        d = codec.decode(versions[0].xml.encode())
+        return d.leerling.pgn or "246263738"
+
+
+@mutant("bron-refuses-retry", "hands a dossier out once per session and refuses a repeated documentRequest", "bron")
+class RefusesRetry(ReferenceLas):
+    def choose_version(self, pupil: Pupil, req: t.DocumentRequest) -> Version:
+        served = self.store.count("las_requests", "WHERE sessie_id = ?", req.sessie_id.lower())
+        if served:
+            raise OsoFault(faults.DOSSIER_NIET_GEVONDEN, "this session already got its dossier")
+        return super().choose_version(pupil, req)
+
+
+@mutant(
+    "bron-ignores-verzameldatum",
+    "always sends its first dossier, whatever dossierVerzameldatum asks",
+    "bron",
+    ("povo",),
+)
+class BronIgnoresVerzameldatum(ReferenceLas):
+    def choose_version(self, pupil: Pupil, req: t.DocumentRequest) -> Version:
+        return self.source.versions(pupil)[0]
+
+
+@mutant("bron-serves-not-ready", "sends a dossier that was not prepared (klaargezet) yet", "bron")
+class ServesNotReady(ReferenceLas):
+    def check_allowed(self, pupil: Pupil) -> None:
+        if pupil.state == "not-allowed":
+            super().check_allowed(pupil)
+
+
+@mutant("bron-serves-without-inzage", "sends a dossier the parents have not seen (no inzage)", "bron")
+class ServesWithoutInzage(ReferenceLas):
+    def check_allowed(self, pupil: Pupil) -> None:
+        if pupil.state == "not-ready":
+            super().check_allowed(pupil)
+
+
+@mutant("bron-serves-expired", "sends a dossier prepared before the summer after it has expired", "bron")
+class ServesExpired(ReferenceLas):
+    def expired(self, prepared: datetime, now: datetime) -> bool:
+        return False
+
+
+class _ServesEdited(ReferenceLas):
+    """A bron that edits its dossier on the way out; the edit applies to dossiers of some profiles."""
+
+    profiles: tuple[Profile, ...] = tuple(Profile)
+
+    def serve(self, pupil: Pupil, version: Version) -> str:
+        d = codec.decode(version.xml.encode())
+        overstap = (d.metadata.overstap or "").lower()
+        if overstap not in {p.value for p in self.profiles}:
+            return version.xml
+        try:
+            return self.edit(d, version.xml)
+        except (AttributeError, IndexError, TypeError, ValueError):
+            return version.xml  # this dossier lacks what the edit needs: served as it is
+
+    def edit(self, d: Any, xml: str) -> str:
+        raise NotImplementedError
+
+
+@mutant("bron-wrong-namespace", "sends the dossier in the namespace of an older gegevensset (2018)", "bron")
+class WrongNamespace(_ServesEdited):
+    def edit(self, d: Any, xml: str) -> str:
+        return xml.replace("oso_gegevensset/2019/dossier", "oso_gegevensset/2018/dossier")
+
+
+@mutant("bron-vovo-without-toestemming", "sends a VOVO dossier without the parents' toestemming", "bron", ("vovo",))
+class VovoWithoutToestemming(_ServesEdited):
+    profiles = (Profile.VOVO,)
+
+    def edit(self, d: Any, xml: str) -> str:
+        from oso.dossier import edit
+
+        return codec.to_text(edit(d, "inzage", toestemming=None), "dossier")
+
+
+@mutant(
+    "bron-forbidden-category", "sends vve data in a POVO dossier, a category the profile forbids", "bron", ("povo",)
+)
+class ForbiddenCategory(_ServesEdited):
+    profiles = (Profile.POVO,)
+
+    def edit(self, d: Any, xml: str) -> str:
+        from oso.dossier import edit
+
+        return codec.to_text(edit(d, "huidigeschool.leerling", vanpeuterspeelzaal=True), "dossier")
+
+
+class _EditsXml(_ServesEdited):
+    """A bron that changes its dossier's XML on the way out: defects the typed model cannot express
+    (data the schema no longer has) or that break a rule only together with another."""
+
+    def edit(self, d: Any, xml: str) -> str:
+        root = etree.fromstring(xml.encode())
+        leerling = root.find(f".//{{{DOSSIER}}}leerling")
+        if leerling is None:
+            return xml
+        self.change(root, leerling)
+        return etree.tostring(root, encoding="unicode")
+
+    def change(self, root: etree._Element, leerling: etree._Element) -> None:
+        raise NotImplementedError
+
+
+def _el(name: str, text: str | None = None, *children: etree._Element) -> etree._Element:
+    element = etree.Element(f"{{{DOSSIER}}}{name}")
+    element.text = text
+    element.extend(children)
+    return element
+
+
+def _optout_but_sends(category: str) -> type[ReferenceLas]:
+    class OptOutButSends(_EditsXml):
+        def change(self, root: etree._Element, leerling: etree._Element) -> None:
+            for flag in root.iter(f"{{{DOSSIER}}}cat_{category}"):
+                flag.text = "OPT-UIT"
+
+    OptOutButSends.__name__ = f"OptOutButSends_{category}"
+    return OptOutButSends
+
+
+for _category in ("ouderinzage", "oudersverzorgers", "schoolloopbaan", "overstapadvies"):
+    mutant(
+        f"bron-optout-but-sends-{_category}",
+        f"marks {_category} as left out (OPT-UIT) yet sends its data",
+        "bron",
+        ("povo",) if _category == "overstapadvies" else ("popo", "povo", "vovo"),
+    )(_optout_but_sends(_category))
+
+
+@mutant("bron-birth-month-only", "sends the birth month (geboortemaand) instead of the birth date", "bron")
+class BirthMonthOnly(_EditsXml):
+    def change(self, root: etree._Element, leerling: etree._Element) -> None:
+        born = leerling.find(f"{{{DOSSIER}}}geboortedatum")
+        if born is not None:
+            born.tag, born.text = f"{{{DOSSIER}}}geboortemaand", (born.text or "2014-01-01")[:7]
+
+
+@mutant(
+    "bron-voorschools-outside-popo",
+    "sends voorschoolse educatie (voorschools) in a POVO/VOVO dossier",
+    "bron",
+    ("povo", "vovo"),
+)
+class VoorschoolsOutsidePopo(_EditsXml):
+    profiles = (Profile.POVO, Profile.VOVO)
+
+    def change(self, root: etree._Element, leerling: etree._Element) -> None:
+        leerling.append(
+            _el("voorschools", None, _el("codevoorschoolsprogramma", "1"), _el("voorschoolsemaanden", "12"))
+        )
+
+
+@mutant(
+    "bron-vroegschools-outside-popo",
+    "sends vroegschoolse educatie (vroegschools) in a POVO/VOVO dossier",
+    "bron",
+    ("povo", "vovo"),
+)
+class VroegschoolsOutsidePopo(_EditsXml):
+    profiles = (Profile.POVO, Profile.VOVO)
+
+    def change(self, root: etree._Element, leerling: etree._Element) -> None:
+        leerling.append(
+            _el(
+                "vroegschools",
+                None,
+                _el("codevroegschoolsprogramma", "1"),
+                _el("vroegschoolsdatumingang", "2015-09-01"),
+            )
+        )
+
+
+@mutant(
+    "bron-drops-eindtoetsresultaat",
+    "leaves out the eindtoets result of a pupil who took the eindtoets",
+    "bron",
+    ("povo",),
+)
+class DropsEindtoetsresultaat(_EditsXml):
+    profiles = (Profile.POVO,)
+
+    def change(self, root: etree._Element, leerling: etree._Element) -> None:
+        for result in leerling.iterfind(f"{{{DOSSIER}}}eindtoets_basisonderwijs/{{{DOSSIER}}}eindtoetsresultaat"):
+            result.getparent().remove(result)
+
+
+@mutant("bron-sends-vir", "still sends verwijsindex (vir) data, a block the 2019 gegevensset dropped", "bron")
+class SendsVir(_EditsXml):
+    def change(self, root: etree._Element, leerling: etree._Element) -> None:
+        leerling.append(_el("zorg", None, _el("vir", None, _el("signaal", "ja"))))
+
+
+@mutant("bron-sends-zat", "still sends zorgadviesteam (zat) data, a block the 2019 gegevensset dropped", "bron")
+class SendsZat(_EditsXml):
+    def change(self, root: etree._Element, leerling: etree._Element) -> None:
+        leerling.append(_el("zorg", None, _el("zat", None, _el("besproken", "ja"))))
+
+
+# --- dossier mutants: one per known-bad variant of the fixtures --------------------------------------
+
+
+def _dossier_mutant(case_name: str) -> type[ReferenceLas]:
+    case = CASES[case_name]
+
+    class ServesBadDossier(_ServesEdited):
+        profiles = case.profiles
+
+        def edit(self, d: Any, xml: str) -> str:
+            opted_out = d.metadata.categorie_uitlevering and d.metadata.categorie_uitlevering.cat_verzuim == "OPT-UIT"
+            if case.size is Size.OPT_OUT and not opted_out or case.size is Size.FULL and opted_out:
+                return xml  # the variant needs the other size
+            return codec.to_text(case.mutate(d), "dossier")  # type: ignore[misc]
+
+    ServesBadDossier.__name__ = f"Serves_{case.breaks}"
+    return ServesBadDossier
+
+
+for _case in CASES.values():
+    profiles = tuple(p.value for p in _case.profiles if p is not Profile.BINNENBRIN)
+    if _case.known_bad and profiles:
+        mutant(
+            f"bron-dossier-{_case.breaks}",
+            f"serves a dossier that breaks {_case.breaks}: {_case.description}",
+            "bron",
+            profiles,
+        )(_dossier_mutant(_case.name))

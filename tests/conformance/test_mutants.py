@@ -1,0 +1,46 @@
+"""The suite proves itself: it catches every built-in faulty LAS, and every rule it checks is shown to fail.
+
+Slow (about two minutes on two cores: each mutant is a run of its role's suite). CI runs it in full.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conformance.run import coverage
+from simulator.mutants import MUTANTS
+from tests.conformance.conftest import osokit
+
+
+@pytest.mark.slow
+def test_every_mutant_is_caught_and_every_checked_rule_fails_on_one(tmp_path):
+    done = osokit("conformance", "mutants", "--out", str(tmp_path), timeout=1800)
+    lines = done.stdout.strip().splitlines()
+    assert lines[-1] == f"mutation score: {len(MUTANTS)}/{len(MUTANTS)}", done.stdout[-4000:] + done.stderr[-2000:]
+    assert done.returncode == 0 and len(MUTANTS) >= 20
+    report = json.loads((tmp_path / "mutants.json").read_text())
+    caught_by = {rule.split(" ")[0] for m in report["mutants"] for rule in m["caught_by"]}
+    assert sorted(set(coverage()) - caught_by) == [], "rules whose checks no mutant makes fail"
+    for name in MUTANTS:
+        assert any(line.startswith(name + " ") and "CAUGHT by" in line for line in lines), name
+
+
+def test_listing_the_mutants_names_each_defect():
+    done = osokit("conformance", "mutants", "--list")
+    assert done.returncode == 0
+    assert len(done.stdout.splitlines()) == len(MUTANTS)
+    assert "doel-closes-twice" in done.stdout and "sends the afmelding twice" in done.stdout
+
+
+def test_a_mutation_run_of_one_mutant_scores_it(tmp_path):
+    done = osokit("conformance", "mutants", "--only", "bron-serves-not-ready", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "bron-serves-not-ready" in done.stdout and "CAUGHT by BRON-REFUSE-01" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "mutation score: 1/1"
+
+
+def test_an_unknown_mutant_is_a_usage_error():
+    done = osokit("conformance", "mutants", "--only", "doel-perfect")
+    assert done.returncode == 2 and "unknown mutant(s): doel-perfect" in done.stderr

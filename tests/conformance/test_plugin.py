@@ -1,0 +1,72 @@
+"""The pytest plugin on its own: one result per check, selection by role and transfer, unknown rules refused."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from reports.results import Results, consistency
+
+CHECKS = """
+import pytest
+
+pytestmark = pytest.mark.oso_role("doel")
+
+
+@pytest.fixture
+def breaks_on_teardown():
+    yield
+    raise RuntimeError("teardown broke")
+
+
+@pytest.mark.oso_rule("TC-AFMELD-01")
+def test_fails_then_errors(breaks_on_teardown):
+    assert False, "the call failed"
+
+
+@pytest.mark.oso_rule("TC-SESSION-01")
+def test_skipped():
+    pytest.skip("not for this LAS")
+
+
+@pytest.mark.oso_rule("TC-MSG-01")
+@pytest.mark.parametrize("transfer", ["popo", "vovo"])
+def test_per_transfer(transfer):
+    pass
+"""
+
+
+def pytest_run(tmp_path, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(tmp_path), *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_one_result_per_check_with_the_first_thing_that_went_wrong(tmp_path):
+    (tmp_path / "test_checks.py").write_text(CHECKS)
+    done = pytest_run(
+        tmp_path, "--oso-role", "doel", "--oso-transfer", "popo", "--oso-results", str(tmp_path / "r.json")
+    )
+    assert done.returncode == 1, done.stdout
+    results = Results.load(tmp_path / "r.json")
+    assert consistency(results) == []
+    by_name = {c.name: c for c in results.checks}
+    assert sorted(by_name) == ["test_fails_then_errors", "test_per_transfer[popo]", "test_skipped"]
+    assert by_name["test_fails_then_errors"].outcome == "failed"
+    assert "the call failed" in by_name["test_fails_then_errors"].message
+    assert by_name["test_skipped"].outcome == "skipped" and "not for this LAS" in by_name["test_skipped"].message
+    assert results.rule("TC-AFMELD-01").result == "fail" and results.rule("TC-SESSION-01").result == "skip"
+    assert results.rule("BRON-VERZ-01") is None, "bron rules are not part of a doel run"
+    assert results.summary.verdict == "fail"
+
+
+def test_a_check_naming_an_unknown_rule_is_refused(tmp_path):
+    (tmp_path / "test_checks.py").write_text(CHECKS.replace("TC-MSG-01", "TC-NO-SUCH-RULE"))
+    done = pytest_run(tmp_path)
+    assert done.returncode == 4
+    assert "oso_rule('TC-NO-SUCH-RULE') is not in the rules catalogue" in done.stdout + done.stderr

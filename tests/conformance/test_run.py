@@ -1,0 +1,162 @@
+"""``osokit conformance run``: verdicts and exit codes, the three reports, re-running one check, setup errors."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from reports.results import Results, consistency
+from tests.conformance.conftest import osokit
+
+
+def test_the_reference_passes_every_check_in_both_roles(tmp_path):
+    done = osokit("conformance", "run", "--target", "reference", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    results = Results.load(tmp_path / "results.json")
+    assert consistency(results) == []
+    assert results.summary.verdict == "pass" and results.summary.passed == results.summary.total > 200
+    assert {c.role for c in results.checks} == {"doel", "bron"}
+    assert {c.transfer for c in results.checks} >= {"popo", "povo", "vovo"}
+    assert results.run.simulator["tls"] is True
+    assert "verdict: PASS" in done.stdout and str(tmp_path / "report.html") in done.stdout
+
+    junit = etree.parse(str(tmp_path / "junit.xml"))
+    cases = junit.findall(".//testcase")
+    assert len(cases) == results.summary.total
+    rule_of = {p.get("value") for p in junit.iterfind(".//testcase/properties/property[@name='rule']")}
+    assert rule_of == {c.rule for c in results.checks}
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "PASS" in html and 'src="http' not in html and 'href="http' not in html
+
+
+def test_a_mutant_fails_on_the_rule_it_breaks_and_one_check_can_be_rerun(tmp_path):
+    done = osokit(
+        "conformance",
+        "run",
+        "--target",
+        "mutant:doel-closes-twice",
+        "--role",
+        "doel",
+        "--transfer",
+        "popo",
+        "--out",
+        str(tmp_path / "run"),
+    )
+    assert done.returncode == 1, done.stdout[-3000:]
+    results = Results.load(tmp_path / "run" / "results.json")
+    failed = [c for c in results.checks if c.failing]
+    assert {c.rule for c in failed} >= {"TC-AFMELD-01"} and all(c.role == "doel" for c in results.checks)
+    closing = next(c for c in failed if c.rule == "TC-AFMELD-01")
+    assert "2 afmelding" in closing.message and closing.evidence, "the failure shows what the LAS sent"
+    junit = (tmp_path / "run" / "junit.xml").read_text(encoding="utf-8")
+    assert "TC-AFMELD-01" in junit and "<failure" in junit
+
+    rerun = shlex.split(closing.rerun)
+    assert rerun[:3] == ["osokit", "conformance", "run"]
+    rerun[rerun.index("--out") + 1] = str(tmp_path / "rerun")
+    again = osokit(*rerun[1:])
+    assert again.returncode == 1, again.stdout[-2000:]
+    alone = Results.load(tmp_path / "rerun" / "results.json")
+    assert [c.id for c in alone.checks] == [closing.id] and alone.checks[0].failing
+
+
+def test_should_failures_do_not_fail_the_run(tmp_path):
+    done = osokit(
+        "conformance",
+        "run",
+        "--target",
+        "mutant:bron-refuses-retry",
+        "--role",
+        "bron",
+        "--transfer",
+        "povo",
+        "--out",
+        str(tmp_path),
+    )
+    results = Results.load(tmp_path / "results.json")
+    assert [c.rule for c in results.checks if c.failing] == ["BRON-ROBUST-01"]
+    assert results.summary.should_failed == 1 and results.summary.verdict == "pass"
+    assert done.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--target", "mutant:no-such-thing"], "no such mutant"),
+        (["--target", "http://127.0.0.1:9/control"], "not reachable"),
+        (["--target", "http://192.0.2.1/control"], "loopback only"),
+        (["--target", "ftp://x"], "use reference, mutant:<name>"),
+        (["--adapter", "no.such.module:Adapter"], "cannot load"),
+        (["--adapter", "json:JSONDecoder"], "is not a conformance.adapter.VendorAdapter"),
+        (["--transfer", "popo,pobo"], "--transfer popo,pobo"),
+        (["--only", "test_nothing.py::test_nothing"], "no such check"),
+        (["--only", "test_bron.py::test_nothing"], "not found"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else " ".join(v),
+)
+def test_setup_errors_exit_2_with_a_clear_message(tmp_path, args, says):
+    done = osokit("conformance", "run", "--out", str(tmp_path), *args)
+    assert done.returncode == 2, (done.returncode, done.stdout[-1500:], done.stderr[-1500:])
+    assert says in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_vendor_environment_is_driven_through_its_control_api(tmp_path, vendor_environment):
+    """The path a vendor takes: its LAS at a URL, its own clock and zoeksleutel key set up by the suite."""
+    done = osokit("conformance", "run", "--target", f"{vendor_environment.url}/control", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    results = Results.load(tmp_path / "results.json")
+    skipped = [c for c in results.checks if c.outcome == "skipped"]
+    assert [c.rule for c in skipped] == ["BRON-CERT-01"], "only the mutual-TLS check needs a hosted target"
+    assert results.summary.passed == results.summary.total - 1 and results.run.simulator["tls"] is False
+
+
+@pytest.mark.parametrize("vendor_environment", ["mutant:bron-serves-expired"], indirect=True)
+def test_a_faulty_vendor_environment_fails(tmp_path, vendor_environment):
+    done = osokit(
+        "conformance",
+        "run",
+        "--target",
+        f"{vendor_environment.url}/control",
+        "--role",
+        "bron",
+        "--transfer",
+        "povo",
+        "--out",
+        str(tmp_path),
+    )
+    assert done.returncode == 1, done.stdout[-3000:]
+    results = Results.load(tmp_path / "results.json")
+    assert {c.rule for c in results.checks if c.failing} == {"BRON-REFUSE-03"}
+
+
+def test_a_python_adapter_class_can_drive_the_las(tmp_path, vendor_environment):
+    control = f"{vendor_environment.url}/control"
+    done = osokit(
+        "conformance",
+        "run",
+        "--target",
+        control,
+        "--adapter",
+        "conformance.adapter:HttpAdapter",
+        "--role",
+        "doel",
+        "--transfer",
+        "popo",
+        "--out",
+        str(tmp_path),
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert Results.load(tmp_path / "results.json").run.adapter == "conformance.adapter:HttpAdapter"
+
+
+def test_results_json_names_the_run_and_the_command(tmp_path):
+    done = osokit("conformance", "run", "--role", "bron", "--transfer", "vovo", "--seed", "7", "--out", str(tmp_path))
+    assert done.returncode == 0
+    run = json.loads((tmp_path / "results.json").read_text())["run"]
+    assert run["seed"] == 7 and run["roles"] == ["bron"] and run["transfers"] == ["vovo"]
+    assert run["command"].startswith("osokit conformance run") and "--seed 7" in run["command"]
+    assert Path(tmp_path / "report.html").stat().st_size > 10_000

@@ -1,0 +1,28 @@
+"""`make demo` runs `osokit demo`: dossiers, a passing reference run, a failing mutant run, and where it all is."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from reports.results import Results
+
+
+def test_demo_runs_everything_and_says_where_the_reports_are(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "osokit.cli", "demo", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "all as expected" in done.stdout
+    reference = Results.load(tmp_path / "conformance" / "results.json")
+    mutant = Results.load(tmp_path / "conformance-mutant" / "results.json")
+    assert reference.summary.verdict == "pass" and mutant.summary.verdict == "fail"
+    for folder in ("conformance", "conformance-mutant"):
+        for name in ("results.json", "junit.xml", "report.html"):
+            assert (tmp_path / folder / name).is_file()
+            assert str(tmp_path / folder / name) in done.stdout
+    assert len(list((tmp_path / "fixtures").rglob("*.xml"))) == 4 * 30

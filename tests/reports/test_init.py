@@ -1,0 +1,20 @@
+from lxml import etree
+
+from reports import OUTPUTS, write_all
+from reports.results import Results
+
+
+def test_write_all_writes_the_three_outputs(sample, tmp_path):
+    paths = write_all(sample, tmp_path / "out")
+    assert paths == {kind: tmp_path / "out" / name for kind, name in OUTPUTS.items()}
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["junit.xml", "report.html", "results.json"]
+    assert Results.load(paths["json"]) == sample
+    assert len(etree.parse(str(paths["junit"])).findall("testsuite/testcase")) == len(sample.checks)
+    assert paths["html"].read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_write_all_overwrites(sample, tmp_path):
+    write_all(sample, tmp_path)
+    first = (tmp_path / "report.html").read_bytes()
+    write_all(sample, tmp_path)
+    assert (tmp_path / "report.html").read_bytes() == first
