@@ -8,6 +8,7 @@ vendor's own schools and aanleverpunten (from its control API) are added to the 
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,6 +56,7 @@ class Options:
 class Harness:
     def __init__(self, options: Options, workdir: Path | None = None) -> None:
         self.options = options
+        self.own_workdir = workdir is None  # a temporary one (with the run's test keys) is removed at stop
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="osokit-conformance-"))
 
     def start(self) -> None:
@@ -95,11 +97,14 @@ class Harness:
         self._second_aanleverpunt()
 
     def stop(self) -> None:
-        for closing in (self.adapter.close, self.soap.close, self.admin.close, self.running.stop):
+        closers = [getattr(self, name).close for name in ("adapter", "soap", "admin") if hasattr(self, name)]
+        for close in closers + ([self.running.stop] if hasattr(self, "running") else []):
             try:
-                closing()
+                close()
             except Exception:  # noqa: BLE001 - a run's teardown must not hide its results
                 pass
+        if self.own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def client_as(self, vendor: str | None) -> OsoClient:
         """A SOAP client of the suite; under TLS it presents ``vendor``'s certificate (None: no certificate)."""

@@ -50,6 +50,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=["auto", "on", "off"],
         help="mutual TLS between the parties (auto: on for hosted targets, off for a URL)",
     )
+    group.addoption(
+        "--oso-keep",
+        action="store_true",
+        help="keep the run's simulator data and test keys (the folder is printed) instead of removing them",
+    )
     group.addoption("--oso-command", default=None, help="the osokit command that started the run (set by osokit)")
 
 
@@ -113,6 +118,9 @@ def _transfer(item: pytest.Item) -> str | None:
 def oso(request: pytest.FixtureRequest) -> Any:
     """The running harness: the simulator, the adapter, the suite's own SOAP client."""
     harness = Harness(options(request.config))
+    harness.own_workdir = not request.config.getoption("--oso-keep")
+    if not harness.own_workdir:
+        print(f"\nkeeping the run's simulator data and test keys in {harness.workdir}")
     try:
         harness.start()
     except Exception:
@@ -166,9 +174,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     )
     message = None
     if report.failed:
-        message = _message(report)
+        message = _message(report, o)
     elif report.skipped and isinstance(report.longrepr, tuple):
-        message = str(report.longrepr[2])
+        message = str(report.longrepr[2]) if o.show_pgn else mask_pgns(str(report.longrepr[2]).encode()).decode()
     duration = report.duration + (checks[item.nodeid]["duration_s"] if item.nodeid in checks else 0)
     checks[item.nodeid] = {
         "id": item.nodeid,
@@ -185,10 +193,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     }
 
 
-def _message(report: pytest.TestReport) -> str:
+def _message(report: pytest.TestReport, o: Options) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
-    text = crash.message if crash is not None else str(report.longrepr)
-    return text[:4000]
+    text = (crash.message if crash is not None else str(report.longrepr))[:4000]
+    return text if o.show_pgn else mask_pgns(text.encode()).decode()
 
 
 def _evidence(item: pytest.Item, o: Options) -> list[dict[str, Any]]:

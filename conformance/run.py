@@ -47,6 +47,7 @@ class RunRequest:
     only: tuple[str, ...] = ()  # check ids to run alone (as a report's rerun line gives them)
     tls: str = "auto"
     show_pgn: bool = False
+    keep: bool = False  # keep the run's simulator data and test keys
     command: str | None = None  # the osokit command line, kept in results.json
 
     def pytest_args(self, results: Path) -> list[str]:
@@ -74,6 +75,8 @@ class RunRequest:
             args += ["--oso-adapter", self.adapter]
         if self.show_pgn:
             args.append("--oso-show-pgn")
+        if self.keep:
+            args.append("--oso-keep")
         if self.command:
             args += ["--oso-command", self.command]
         return args

@@ -115,11 +115,14 @@ def _match_names(cls: type) -> tuple[str, ...]:
 def _escape(text: str) -> str:
     if "&" in text or "<" in text or ">" in text:
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if "\r" in text:  # a parser reads a literal CR as LF: only a character reference keeps it
+        text = text.replace("\r", "&#13;")
     return text
 
 
 def _escape_attr(text: str) -> str:
-    return _escape(text).replace('"', "&quot;")
+    # attribute values are normalised on reading: a literal tab or newline would come back as a space
+    return _escape(text).replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;")
 
 
 def _open(out: list[str], pad: str, name: str, obj: Any, indent: str, ns: str, parent_ns: str) -> None:

@@ -133,7 +133,7 @@ def _fault_of(element: etree._Element) -> OsoFault:
     )
     if code not in faults.CATALOGUE:
         server = (element.findtext("faultcode") or "").endswith(Party.SERVER.value)
-        code, text = (faults.INTERNE_FOUT if server else faults.SCHEMA_FOUT), f"peer fault: {text}"
+        return OsoFault(faults.INTERNE_FOUT if server else faults.SCHEMA_FOUT, f"peer fault: {text}", sent=code)
     return OsoFault(code, text)
 
 

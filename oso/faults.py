@@ -144,10 +144,13 @@ def best_result(results: list[str] | tuple[str, ...]) -> str:
 class OsoFault(Exception):
     """A rejection with a catalogue code, a message that says what, and where (if known)."""
 
-    def __init__(self, code: str, message: str | None = None, *, where: str | None = None) -> None:
+    def __init__(
+        self, code: str, message: str | None = None, *, where: str | None = None, sent: str | None = None
+    ) -> None:
         if code not in CATALOGUE:
             raise ValueError(f"fault code {code} is not in the catalogue")
         self.code = code
+        self.sent = sent  # a peer's code outside the catalogue, which ``code`` stands in for
         self.message = message or CATALOGUE[code].text
         self.where = where
         super().__init__(f"{code}: {self.message}" + (f" (at {where})" if where else ""))

@@ -86,14 +86,14 @@ def _nth_in_block(prefix: str, index: int, remainder: int) -> str:
     if not 0 <= head < 10**free:
         raise ValueError(f"index {index} is outside the synthetic block {prefix}*")
     stem = f"{prefix}{head:0{free}d}"
+    base = _weighted_sum(stem + "0")  # d8 carries weight 2: each step of d8 adds 2
     usable = 0
     for d8 in range(10):
-        digits = f"{stem}{d8}"
-        d9 = (_weighted_sum(digits + "0") - remainder) % 11
+        d9 = (base + 2 * d8 - remainder) % 11
         if d9 == 10:
             continue
         if usable == pick:
-            return f"{digits}{d9}"
+            return f"{stem}{d8}{d9}"
         usable += 1
     raise AssertionError("unreachable: nine usable check digits per stem")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -209,6 +210,7 @@ def conformance_run(args: argparse.Namespace) -> int:
         only=tuple(args.only),
         tls=args.tls,
         show_pgn=args.show_pgn,
+        keep=args.keep,
         command=shlex.join(["osokit", *sys.argv[1:]]),
     )
     started = time.monotonic()
@@ -278,6 +280,8 @@ def conformance_rules(args: argparse.Namespace) -> int:
 
 
 def conformance_mutants(args: argparse.Namespace) -> int:
+    import time
+
     from conformance.run import SETUP_ERROR, RunRequest, run, run_mutants
     from simulator.mutants import MUTANTS
 
@@ -311,11 +315,55 @@ def conformance_mutants(args: argparse.Namespace) -> int:
         )
         print(f"{r.name:<{width}}  {verdict}", flush=True)
 
+    started = time.monotonic()
     results = run_mutants(names, args.out, seed=args.seed, jobs=args.jobs, on_result=show)
     caught = sum(r.caught for r in results)
-    print(f"details: {args.out / 'mutants.json'}", file=sys.stderr)
+    print(f"details: {args.out / 'mutants.json'}; {time.monotonic() - started:.0f} s", file=sys.stderr)
     print(f"mutation score: {caught}/{len(results)}")
     return EXIT_OK if caught == len(results) else EXIT_FAILED
+
+
+# --- load ------------------------------------------------------------------------------------------
+
+
+def load_run(args: argparse.Namespace) -> int:
+    from load.run import LoadError, LoadRun, load_run, seconds
+    from load.slo import SloError
+
+    if args.users < 1 or args.processes < 1:
+        raise UsageError("--users and --processes must be at least 1")
+    try:
+        return load_run(
+            LoadRun(
+                shape=args.shape,
+                users=args.users,
+                duration=seconds(args.duration),
+                out=args.out,
+                target=args.target,
+                start_simulator=args.start_simulator,
+                slo_spec=args.slo,
+                processes=args.processes,
+                spawn_rate=args.spawn_rate,
+                faults=args.faults,
+                cohort=args.cohort,
+                user_classes=tuple(args.user_class),
+                seed=args.seed,
+                max_requests=args.max_requests,
+            )
+        )
+    except (LoadError, SloError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def load_replay(args: argparse.Namespace) -> int:
+    from load.run import LoadError, Replay, replay
+
+    if args.cohort < 1 or args.processes < 1 or args.users < 1:
+        raise UsageError("--cohort, --processes and --users must be at least 1")
+    try:
+        return replay(Replay(cohort=args.cohort, processes=args.processes, users=args.users, out=args.out))
+    except LoadError as exc:
+        raise UsageError(str(exc)) from None
 
 
 # --- reports ----------------------------------------------------------------------------------------
@@ -511,6 +559,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="mutual TLS between the parties (auto: on for reference and mutants, off for a URL)",
     )
     cr.add_argument("--show-pgn", action="store_true", help="keep pupil numbers in clear in the evidence")
+    cr.add_argument("--keep", action="store_true", help="keep the run's simulator data and test keys for inspection")
     cr.set_defaults(handler=conformance_run)
 
     cl = cfs.add_parser("rules", help="print the rules catalogue with its coverage (rule -> checks -> last result)")
@@ -527,6 +576,48 @@ def build_parser() -> argparse.ArgumentParser:
     cm.add_argument("--seed", type=int, default=0, metavar="S")
     cm.add_argument("--out", type=Path, default=Path("out/mutants"), metavar="DIR", help="per-mutant results")
     cm.set_defaults(handler=conformance_mutants)
+
+    ld = sub.add_parser("load", help="capacity tests: locust scenarios, the spring-intake shapes, the national replay")
+    lds = ld.add_subparsers(dest="load_command", metavar="SUBCOMMAND", required=True)
+    lr = lds.add_parser(
+        "run",
+        help="a headless locust run with an SLO gate (exit 1 when it fails)",
+        description="Runs load/locustfile.py headless against a simulator: CSV and HTML under --out, "
+        "a summary with the conformance-failure rate, and the SLO gate. Loopback targets only.",
+    )
+    where = lr.add_mutually_exclusive_group(required=True)
+    where.add_argument("--target", metavar="URL", help="a running osokit simulator, e.g. http://127.0.0.1:8700")
+    where.add_argument("--start-simulator", action="store_true", help="start one for this run (in --out/simulator)")
+    lr.add_argument(
+        "--shape",
+        default="steady",
+        choices=["spring-peak", "steady", "spike", "constant"],
+        help="the load shape (default steady); spring-peak plays February to June in --duration",
+    )
+    lr.add_argument("--users", type=int, default=20, metavar="N", help="users at the peak (default 20)")
+    lr.add_argument("--duration", default="60s", metavar="T", help="run time, e.g. 90s, 10m (default 60s)")
+    lr.add_argument("--spawn-rate", type=float, metavar="R", help="users started per second (default users/5)")
+    lr.add_argument("--out", type=Path, default=Path("out/load"), metavar="DIR", help="where CSV, HTML and JSON go")
+    lr.add_argument("--slo", metavar="SPEC", help='objectives, e.g. "p99<250ms,errors=0,conformance=0"')
+    lr.add_argument("--processes", type=int, default=1, metavar="K", help="locust processes (master + workers)")
+    lr.add_argument("--faults", type=Path, metavar="FILE", help="with --start-simulator: a fault profile")
+    lr.add_argument("--cohort", type=int, default=10_000, metavar="N", help="with --start-simulator: povo pupils")
+    lr.add_argument(
+        "--user-class",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only these user classes (DoelLas, BatchDoelLas, ReRequestLas, NotifyingBron, BronHammer)",
+    )
+    lr.add_argument("--seed", type=int, default=0, metavar="S")
+    lr.add_argument("--max-requests", type=int, default=2_000_000, metavar="N", help="stop after N requests")
+    lr.set_defaults(handler=load_run)
+    lp = lds.add_parser("replay", help="the national po-vo cohort, each pupil one full transfer; zero lost or exit 1")
+    lp.add_argument("--cohort", type=int, default=185_000, metavar="N", help="pupils (default 185,000)")
+    lp.add_argument("--processes", type=int, default=1, metavar="K", help="locust processes")
+    lp.add_argument("--users", type=int, default=16, metavar="N", help="concurrent transfers (default 16)")
+    lp.add_argument("--out", type=Path, default=Path("out/replay"), metavar="DIR")
+    lp.set_defaults(handler=load_replay)
 
     rp = sub.add_parser("report", help="render, validate or compare results.json files")
     rps = rp.add_subparsers(dest="report_command", metavar="SUBCOMMAND", required=True)
@@ -548,10 +639,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = args.handler
+    # SIGTERM (CI time-outs, `kill`) unwinds like Ctrl-C, so child simulators and locusts are stopped too
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return handler(args)
     except UsageError as exc:

@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from oso.faults import CATALOGUE
 from oso.identifiers import is_valid_brin, is_valid_routeringskenmerk, pupil_number_kind
+from oso.profiles import Profile
 from simulator.faultinject import FaultProfile, FaultProfileError
 from simulator.register import REFERENCE, ScenarioError, routeringskenmerk
 from simulator.service import Simulator
@@ -148,6 +149,12 @@ def routes(sim: Simulator) -> list[Route]:
             },
             "imports": sim.store.count("las_imports"),
             "transfers": sim.store.count("las_transfers"),
+            "transfer_results": {
+                r[0]: r[1] for r in db.execute("SELECT resultaat, count(*) FROM las_transfers GROUP BY resultaat")
+            },
+            "imported_pupils": db.execute(
+                "SELECT count(*) FROM (SELECT DISTINCT doel_brin, pupil FROM las_imports)"
+            ).fetchone()[0],
         }
 
     async def register(request: Request) -> dict[str, Any]:
@@ -250,6 +257,20 @@ def routes(sim: Simulator) -> list[Route]:
         """The scripted pupils (the setup channel: pupil numbers in clear, never on the OSO wire)."""
         return {"pupils": [_pupil_dict(p) for p in sim.catalogue.by_key.values() if p.label]}
 
+    async def cohort(request: Request) -> dict[str, Any]:
+        """A page of the generated cohort of one profile, for load generators (pupil numbers in clear)."""
+        try:
+            profile = Profile(request.query_params.get("profile", "povo"))
+        except ValueError:
+            raise BadRequest(f"profile must be one of {', '.join(p.value for p in Profile)}") from None
+        keys = sim.catalogue.cohort.get(profile, [])
+        offset, limit = _int(request, "offset", 0, 10**9), _int(request, "limit", 1000, 10_000)
+        return {
+            "profile": profile.value,
+            "total": len(keys),
+            "pupils": [_pupil_dict(sim.catalogue.by_key[k]) for k in keys[offset : offset + limit]],
+        }
+
     async def pupil(request: Request) -> dict[str, Any]:
         found = sim.catalogue.by_key.get(request.path_params["key"])
         if found is None:
@@ -335,6 +356,7 @@ def routes(sim: Simulator) -> list[Route]:
         Route("/admin/zoeksleutel", api(zoeksleutel), methods=["POST"]),
         Route("/admin/zoeksleutel/scheme", api(zoeksleutel_scheme)),
         Route("/admin/pupils", api(pupils)),
+        Route("/admin/cohort", api(cohort)),
         Route("/admin/pupils/{key:path}", api(pupil)),
         Route("/admin/las/transfers", api(transfers), methods=["GET", "POST"]),
         Route("/admin/las/imports", api(imports)),

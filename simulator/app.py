@@ -127,10 +127,16 @@ async def handle_soap(sim: Simulator, request: Request, service: str) -> Respons
             )
         if action.fault:
             raise OsoFault(action.fault, "injected by the fault profile")
-        return _dispatch(sim, path, operation, caller, body, request_msg, rk, started)
+        response = _dispatch(sim, path, operation, caller, body, request_msg, rk, started)
+        await sim.store.flush()  # the group commit: nothing is acknowledged before it is durable
+        return response
     except OsoFault as fault:
         answer = envelope.fault(fault)
         _record(sim, path, operation, caller, body, request_msg, answer, 500, fault.code, started)
+        try:
+            await sim.store.flush()
+        except Exception:  # noqa: BLE001 - the fault goes out anyway; the log says the evidence was lost
+            log.exception("could not record the refused exchange")
         return Response(answer, status_code=500, media_type=XML)
     except Exception:  # noqa: BLE001 - never a traceback on the wire; the log has it
         log.exception("internal error handling %s %s", path, operation)

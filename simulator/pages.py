@@ -25,11 +25,12 @@ overflow:auto;max-height:40em}nav a{margin-right:1em}small{color:#666}
 """
 
 
-def _page(title: str, body: str) -> HTMLResponse:
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(
-        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{escape(title)}</title>"
+        status_code=status,
+        content=f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{escape(title)}</title>"
         f"<style>{STYLE}</style></head><body><nav><a href='/'>sessions</a><a href='/messages'>"
-        f"messages</a><a href='/admin/'>admin API</a></nav><h1>{escape(title)}</h1>{body}</body></html>"
+        f"messages</a><a href='/admin/'>admin API</a></nav><h1>{escape(title)}</h1>{body}</body></html>",
     )
 
 
@@ -74,7 +75,7 @@ def routes(sim: Simulator) -> list[Route]:
     async def session(request: Request) -> HTMLResponse:
         found = sim.store.get_session(request.path_params["sessie_id"])
         if found is None:
-            return _page("No such session", "<p>Unknown session id.</p>")
+            return _page("No such session", "<p>Unknown session id.</p>", 404)
         s = _session_dict(found)
         facts = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in s.items())
         msgs = sim.store.messages(sessie_id=found.sessie_id, limit=1000)

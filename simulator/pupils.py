@@ -77,6 +77,7 @@ class Catalogue:
         self.by_zoeksleutel: dict[str, str] = {}
         self.by_pgnfrag: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.schools = set(scenario.register.schools)
+        self.cohort: dict[Profile, list[str]] = {}  # the generated pupils' keys per profile, in index order
         # A pupil belongs to the school the generator puts it in; only schools in the register count,
         # so with fewer regions some indexes are skipped (deterministically).
         for profile, count in scenario.settings.cohort.items():
@@ -85,6 +86,7 @@ class Catalogue:
                 pupil = self._pupil(f"{profile.value}/{index}", profile, index)
                 if pupil.school in self.schools:
                     self._add(pupil)
+                    self.cohort.setdefault(profile, []).append(pupil.key)
                     added += 1
                 index += 1
                 if index >= SCRIPTED_BASE:

@@ -89,9 +89,16 @@ def prepare(
         if config.pki_dir is None:
             raise ServeError("--tls needs the PKI folder (--pki-dir), made by `osokit pki init`")
         try:
-            tls_options = uvicorn_ssl_options(Pki.load(config.pki_dir))
+            pki = Pki.load(config.pki_dir)
+            tls_options = uvicorn_ssl_options(pki)
         except PkiError as exc:
             raise ServeError(str(exc)) from None
+        for vendor in simulator.lases:  # each LAS hosted here calls out with its own vendor's certificate
+            if not pki.vendor_cert(vendor).is_file():
+                raise ServeError(
+                    f"--tls: the PKI in {config.pki_dir} has no certificate for vendor '{vendor}', "
+                    f"which this simulator hosts: osokit pki init --dir {config.pki_dir} --vendor {vendor}"
+                )
     sock = bind(host, port)
     url = f"{'https' if config.tls else 'http'}://{_url_host(host)}:{sock.getsockname()[1]}"
     simulator.base_url = url
@@ -118,6 +125,11 @@ def banner(p: Prepared, out: TextIO) -> None:
         f"  aanleverpunten   {p.url}/schools/<routeringskenmerk>   WSDL: add ?wsdl",
         f"  sessions (HTML)  {p.url}/",
         f"  admin API        {p.url}/admin/",
+        *(
+            [f"  vendor under test {c.vut}: control API {p.url}/control/ (conformance/control-api.yaml)"]
+            if c.vut
+            else []
+        ),
         f"  health           {p.url}/healthz",
         f"  data             {c.data_dir / 'simulator.db'}",
         f"  scenario         {p.simulator.scenario.source} ({len(p.simulator.register.schools)} schools, "

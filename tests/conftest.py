@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 # The official OSO gegevensset files live beside the project (../shared); never copied into it.
@@ -39,3 +40,17 @@ def own_schema():
     from oso.schema import dossier_schema
 
     return dossier_schema()
+
+
+def fuzz_budgets(fast: int, deep: int) -> list[object]:
+    """Hypothesis example counts for one property: ``fast`` in ``make test``, ``deep`` under the slow marker
+    (a tenth of it, at least ``fast``, when OSOKIT_REDUCED=1). Use with ``pytest.mark.parametrize("budget", ...)``."""
+    slow = max(fast, deep // 10) if REDUCED else deep
+    return [pytest.param(fast, id="fast"), pytest.param(slow, id="deep", marks=pytest.mark.slow)]
+
+
+def fuzz_settings(budget: int) -> settings:
+    """Settings for a property test run with one of the ``fuzz_budgets``: no deadline (CI machines vary)."""
+    return settings(
+        max_examples=budget, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+    )

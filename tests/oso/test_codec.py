@@ -2,13 +2,19 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from fixtures.cohort import generate
 from fixtures.generator import Size
 from oso import codec
 from oso import dossier as m
+from oso import transport as t
+from oso.parsing import XmlError
 from oso.profiles import Profile
+from tests.conftest import fuzz_budgets, fuzz_settings
+from tests.oso.strategies import base_dossiers, models, mutate, mutated_dossiers
 
 
 def canonical(data: bytes) -> bytes:
@@ -59,6 +65,14 @@ def test_text_is_escaped():
     assert codec.from_element(root, m.Adres) == adres
 
 
+def test_carriage_returns_and_whitespace_in_attributes_survive():
+    """XML parsers turn a literal CR into LF, and tabs and newlines in attributes into spaces."""
+    land = m.Land(code="6030\r\n", omschrijving="Neder\tland\nwest\r")
+    text = codec.to_text(land, "land")
+    assert "\r" not in text and "\t" not in text.split(">")[0]
+    assert codec.from_element(etree.fromstring(text), m.Land) == land
+
+
 def test_decimals_never_use_exponent_notation():
     score = m.Toetsscore(vaardigheidsscore=Decimal("1E+2"))
     assert "<vaardigheidsscore>100</vaardigheidsscore>" in codec.to_text(score, "toetsscore")
@@ -96,3 +110,61 @@ def test_edit_replaces_nested_values_without_touching_the_original():
     changed = m.edit(d, "huidigeschool.leerling", bsn=None)
     assert changed.leerling.bsn is None and d.leerling.bsn is not None
     assert changed.metadata is d.metadata
+
+
+# --- property tests ------------------------------------------------------------------------------
+
+MESSAGES = sorted({cls for request, response, _ in t.OPERATIONS.values() for cls in (request, response)}, key=str)
+
+
+@pytest.mark.parametrize("budget", fuzz_budgets(40, 500))
+def test_any_dossier_value_round_trips(budget):
+    @fuzz_settings(budget)
+    @given(models(m.Dossier))
+    def check(dossier):
+        data = codec.encode(dossier)
+        assert codec.decode(data) == dossier
+        assert codec.encode(codec.decode(data)) == data
+
+    check()
+
+
+@pytest.mark.parametrize("budget", fuzz_budgets(60, 1500))
+def test_any_transport_message_round_trips(budget):
+    @fuzz_settings(budget)
+    @given(st.sampled_from(MESSAGES).flatmap(models))
+    def check(message):
+        element = codec.to_element(message, t.element_name(message))
+        assert codec.from_element(element, type(message)) == message
+
+    check()
+
+
+@pytest.mark.parametrize("budget", fuzz_budgets(100, 3000))
+def test_decoding_arbitrary_bytes_fails_only_with_the_codec_errors(budget):
+    @fuzz_settings(budget)
+    @given(st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode)))
+    def check(data):
+        try:
+            codec.decode(data)
+        except (codec.CodecError, XmlError):
+            pass
+
+    check()
+
+
+@pytest.mark.parametrize("budget", fuzz_budgets(60, 3000))
+def test_a_mutated_dossier_decodes_to_a_value_that_round_trips_or_fails_clearly(budget):
+    @fuzz_settings(budget)
+    @given(mutated_dossiers)
+    def check(case):
+        base, mutations = case
+        data = etree.tostring(mutate(base_dossiers()[base], mutations))
+        try:
+            dossier = codec.decode(data)
+        except (codec.CodecError, XmlError) as error:
+            assert str(error)  # says what is wrong
+            return
+        assert codec.decode(codec.encode(dossier)) == dossier
+
+    check()

@@ -2,6 +2,7 @@
 negative one (a dossier breaking it is caught, under exactly that rule id)."""
 
 import pytest
+from hypothesis import given
 from lxml import etree
 
 from fixtures.cases import CASES, NOT_ALONE
@@ -11,6 +12,8 @@ from oso import codec, rules
 from oso.namespaces import DOSSIER
 from oso.profiles import Profile
 from oso.validation import validate
+from tests.conftest import fuzz_budgets, fuzz_settings
+from tests.oso.strategies import base_dossiers, mutate, mutated_dossiers
 
 BAD_CASES = [(c.name, p) for c in CASES.values() if c.known_bad for p in c.profiles]
 VALID_CASES = [(c.name, p) for c in CASES.values() if not c.known_bad for p in c.profiles]
@@ -132,3 +135,38 @@ def test_violation_names_the_node_and_line():
 def test_rule_ids_are_unique_and_levels_are_known():
     assert all(r.level in (rules.Level.MUST, rules.Level.SHOULD) for r in rules.RULES.values())
     assert {r.id for r in rules.RULES.values() if r.level is rules.Level.SHOULD} == {"OVa.TR01", "OVa.ZB03"}
+
+
+# --- property tests ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("budget", fuzz_budgets(60, 3000))
+def test_rules_judge_any_mutated_dossier_and_never_raise(budget):
+    """On any tree the rules return violations, never an exception; and the one-XPath union that
+    short-cuts a valid dossier finds something exactly when one of the checks it stands for does."""
+
+    @fuzz_settings(budget)
+    @given(mutated_dossiers)
+    def check(case):
+        base, mutations = case
+        root = mutate(base_dossiers()[base], mutations)
+        found = rules.check(root)
+        facts, leerling = rules.read(root)
+        checks = rules.applicable(facts).checks if leerling is not None else ()
+        each = [(c.rule.id, node) for c in checks for node in c.xpath(leerling)]
+        assert [(v.rule.id, v.node) for v in found] == each
+        for v in found:
+            assert v.rule is rules.RULES[v.rule.id] and v.path.startswith("/dossier") and v.line >= 0
+
+    check()
+
+
+def test_the_rules_see_a_broken_base_dossier():
+    """The fuzzed dossiers start from dossiers the rules do judge: a bad BSN in each breaks a rule."""
+    broken = set()
+    for base in base_dossiers():
+        root = etree.fromstring(base)
+        for bsn in root.iter(f"{{{DOSSIER}}}bsn"):
+            bsn.text = "123456789"
+        broken |= {v.rule.id for v in rules.check(root)}
+    assert broken

@@ -2,6 +2,7 @@
 events reaches an illegal state."""
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from hypothesis import given, settings
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from oso import faults
 from oso import session as s
 from oso.faults import OsoFault
+from tests.conftest import fuzz_budgets, fuzz_settings
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TTL = timedelta(hours=4)
@@ -147,3 +149,89 @@ def test_no_sequence_of_events_reaches_an_illegal_state(sequence):
         assert session.granted == before.granted and session.sessie_id == before.sessie_id
         if session.state is s.State.GECONTROLEERD:
             assert session.controles >= 1
+
+
+any_claims = st.builds(
+    s.Claim,
+    bron_brin=st.sampled_from(["90AA", "90AB"]),
+    doel_brin=st.sampled_from(["90AA", "90AZ"]),
+    doel_rk=st.sampled_from([GRANTED.doel_rk, "000000000190AZ000002"]),
+    overdrachtsoort=st.sampled_from(s.OVERDRACHTSOORTEN + ("overstap",)),
+    sleutel=st.sampled_from(["zoeksleutel:abc", "koppelsleutel:def"]),
+    bron_rk=st.sampled_from([None, "000000000190AA000001", "000000000190AA000002"]),
+)
+
+
+def _matches(granted: s.Claim, claim: s.Claim, specific: bool) -> bool:
+    same = (claim.bron_brin, claim.doel_brin, claim.doel_rk, claim.overdrachtsoort, claim.sleutel) == (
+        granted.bron_brin,
+        granted.doel_brin,
+        granted.doel_rk,
+        granted.overdrachtsoort,
+        granted.sleutel,
+    )
+    return same and (not specific or claim.bron_rk == granted.bron_rk)
+
+
+@pytest.mark.parametrize("budget", fuzz_budgets(200, 2000))
+def test_every_allowed_event_happens_and_every_refusal_names_its_reason(budget):
+    """The other half of the property above: a state machine that refused everything would keep every
+    invariant. Here what the lifecycle allows must succeed, with the effect it promises, and a refusal
+    must give the reason that applies first (closed, then expired, then what differs)."""
+
+    @fuzz_settings(budget)
+    @given(any_claims, st.data())
+    def check(granted, data):
+        try:
+            session = s.grant("sid", granted, T0)
+        except OsoFault as fault:
+            binnen = granted.overdrachtsoort == "overdrachtbinnenbrin" and granted.bron_brin != granted.doel_brin
+            assert granted.overdrachtsoort not in s.OVERDRACHTSOORTEN or binnen
+            assert fault.code == (faults.GEEN_RELATIE_MET_DOEL if binnen else faults.ONGELDIGE_OVERDRACHTSOORT)
+            return
+        assert session.specific_ap == (granted.bron_rk is not None)
+        clock = T0
+        for _ in range(data.draw(st.integers(1, 12))):
+            clock += timedelta(seconds=data.draw(st.sampled_from([0, 60, 3 * 3600, 4 * 3600, 4 * 3600 + 1])))
+            idle = clock - session.last_seen > TTL
+            blocked = faults.SESSIE_REEDS_AFGEMELD if session.state is s.State.AFGEMELD else None
+            if blocked is None and (session.state is s.State.VERLOPEN or idle):
+                blocked = faults.SESSIE_VERLOPEN
+            event = data.draw(st.sampled_from(["controle", "afmelding", "expire"]))
+            if event == "expire":
+                after = s.expire(session, clock, TTL)
+                expected = s.State.VERLOPEN if idle and not session.state.final else session.state
+                assert after.state is expected
+                session = after
+                continue
+            if event == "controle":
+                claim = data.draw(st.just(granted) | any_claims)
+                ok = _matches(granted, claim, session.specific_ap)
+                if claim.doel_rk != granted.doel_rk:
+                    reason = faults.ONBEKEND_AANLEVERPUNT
+                else:
+                    reason = None if ok else faults.SESSIE_AFWIJKEND
+                call = partial(s.controle, session, claim, clock, TTL)
+            else:
+                resultaat = data.draw(st.sampled_from(faults.RESULTATEN + ("Onzin",)))
+                doel_rk = data.draw(st.sampled_from([granted.doel_rk, "000000000190AZ000002"]))
+                if doel_rk != granted.doel_rk:
+                    reason = faults.ONBEKEND_AANLEVERPUNT
+                else:
+                    reason = None if resultaat in faults.RESULTATEN else faults.ONGELDIG_RESULTAAT
+                call = partial(s.afmelding, session, resultaat, doel_rk, clock, TTL)
+            reason = blocked or reason
+            try:
+                after = call()
+            except OsoFault as fault:
+                assert fault.code == reason, (event, fault.code, reason)
+                continue
+            assert reason is None, (event, reason)
+            assert after.last_seen == clock
+            if event == "controle":
+                assert after.state is s.State.GECONTROLEERD and after.controles == session.controles + 1
+            else:
+                assert after.state is s.State.AFGEMELD and after.resultaat == resultaat and after.closed == clock
+            session = after
+
+    check()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections import Counter
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from oso import faults
 from oso import transport as t
 from oso.faults import OsoFault
+from simulator.broker import Caller
 from simulator.client import OsoClient, tls_context
 from simulator.pki import init_pki, issue_client_certificate
 from simulator.service import Config
@@ -45,6 +47,7 @@ url = "https://127.0.0.1:9/b"
 label = "povo"
 profile = "povo"
 """
+STRANGER = "onbekende-leverancier"
 AUTH_CODES = {faults.NIET_GEMACHTIGD, faults.CERTIFICAAT_ONTBREEKT, faults.CERTIFICAAT_ONBEKEND}
 
 
@@ -61,18 +64,15 @@ def secure(tmp_path_factory):
         v: OsoClient(world.url, tls=tls_context(pki.ca_cert, pki.vendor_cert(v), pki.vendor_key(v))) for v in VENDORS
     }
     clients["none"] = OsoClient(world.url, tls=tls_context(pki.ca_cert))
+    # a certificate of the simulator's own CA for a vendor the register does not know
+    cert, key = issue_client_certificate(pki, STRANGER, base / "stranger")
+    clients[STRANGER] = OsoClient(world.url, tls=tls_context(pki.ca_cert, cert, key))
     world.admin.close()
     world.admin = httpx.Client(base_url=world.url, verify=tls_context(pki.ca_cert), timeout=30)
     yield world, clients, pki, base
     for c in clients.values():
         c.close()
     world.close()
-
-
-def schools(world):
-    """One doel school per vendor: a's, b's, and one the reference LAS serves."""
-    ref = next(b for b, s in world.sim.register.schools.items() if s.vendor == "reference" and s.sector == "vo")
-    return {"vendor-a": "12AA", "vendor-b": "13AA", "reference": ref}
 
 
 def rk_of(world, brin):
@@ -87,104 +87,112 @@ def outcome(call) -> str:
     return "allowed"
 
 
-OPERATIONS = ("overdracht", "afmelding", "sessiecontrole", "meldenNotificatie", "document")
+# Every operation, and whom it acts for: the doel school (d) or the bron school (b); overzicht for nobody.
+OPERATIONS = {
+    "overdracht": "d",
+    "sessiecontrole": "b",
+    "afmelding": "d",
+    "meldenNotificatie": "b",
+    "meldenTerugkoppeling": "b",
+    "overzichtAanleverpunt": "",
+    "document": "d",
+    "notificatie": "b",
+    "terugkoppeling": "b",
+}
+TERUGKOPPELING = '<terugkoppeling xmlns="http://www.edustandaard.nl/oso_gegevensset/2019/dossier"/>'
 
 
-def attempt(world, client, operation, brin, pupil):
-    rk = rk_of(world, brin)
-    sessie = str(uuid.uuid4())
+def attempt(world, client, operation, brin, pupil, rk=None):
+    """``client`` doing ``operation`` on behalf of school ``brin`` (naming aanleverpunt ``rk``, by default
+    the school's own); the counterpart is the pupil's po school, served by the reference LAS."""
+    rk = rk or rk_of(world, brin)
+    other, other_rk = pupil["bron_brin"], rk_of(world, pupil["bron_brin"])
     zs = t.ZoeksleutelPgnfrag(zoeksleutel=pupil["zoeksleutel"])
-    if operation == "overdracht":  # as doel school brin
+    sessie, other_url = str(uuid.uuid4()), f"{world.url}/schools/{other_rk}"
+    if operation == "overdracht":
         return lambda: client.overdracht(
-            bron_brin=pupil["bron_brin"],
+            bron_brin=other, doel_brin=brin, doel_rk=rk, zoeksleutel_pgnfrag=zs, overdrachtsoort="overstapdossier"
+        )
+    if operation == "afmelding":  # on a session granted to doel ``brin``
+        own = rk_of(world, brin)
+        request = t.OverdrachtRequest(
+            bron_brin=other, doel_brin=brin, doel_rk=own, zoeksleutel_pgnfrag=zs, overdrachtsoort="overstapdossier"
+        )
+        with world.sim.store.transaction():
+            granted = world.sim.tc.overdracht(request, Caller())
+        return lambda: client.afmelding(sessie_id=granted.sessie_id, doel_rk=rk, resultaat="OverdrachtGeslaagd")
+    if operation == "document":  # the doel asks the reference LAS, the pupil's bron
+        return lambda: client.document(
+            other_url,
+            sessie_id=sessie,
+            bron_brin=other,
+            bron_rk=other_rk,
             doel_brin=brin,
             doel_rk=rk,
             zoeksleutel_pgnfrag=zs,
             overdrachtsoort="overstapdossier",
         )
-    if operation == "afmelding":  # as doel, on a session granted to that doel
-        granted = world.sim.tc.overdracht(
-            t.OverdrachtRequest(
-                bron_brin=pupil["bron_brin"],
-                doel_brin=brin,
-                doel_rk=rk,
-                zoeksleutel_pgnfrag=zs,
-                overdrachtsoort="overstapdossier",
-            ),
-            _trusted(),
-        )
-        return lambda: client.afmelding(sessie_id=granted.sessie_id, doel_rk=rk, resultaat="OverdrachtGeslaagd")
-    if operation == "sessiecontrole":  # as bron school brin
-        return lambda: client.sessiecontrole(
-            bron_brin=brin,
-            bron_rk=rk,
-            doel_brin=pupil["bron_brin"],
-            doel_rk=rk_of(world, pupil["bron_brin"]),
-            zoeksleutel_pgnfrag=zs,
-            overdrachtsoort="overstapdossier",
-            sessie_id=sessie,
-        )
-    if operation == "meldenNotificatie":  # as bron school brin
-        return lambda: client.tc(
-            t.MeldenNotificatieRequest(
-                bron_brin=brin, bron_rk=rk, doel_brin=pupil["bron_brin"], doel_rk=rk_of(world, pupil["bron_brin"])
-            )
-        )
-    bron_rk = rk_of(world, pupil["bron_brin"])  # document: doel brin asks the reference LAS
-    return lambda: client.document(
-        f"{world.url}/schools/{bron_rk}",
-        sessie_id=sessie,
-        bron_brin=pupil["bron_brin"],
-        bron_rk=bron_rk,
-        doel_brin=brin,
-        doel_rk=rk,
-        zoeksleutel_pgnfrag=zs,
-        overdrachtsoort="overstapdossier",
-    )
+    if operation == "overzichtAanleverpunt":
+        return lambda: client.tc(t.OverzichtAanleverpuntRequest(brin=brin))
+    route = dict(bron_brin=brin, bron_rk=rk, doel_brin=other, doel_rk=other_rk)
+    bron = {
+        "sessiecontrole": lambda: client.sessiecontrole(
+            **route, zoeksleutel_pgnfrag=zs, overdrachtsoort="overstapdossier", sessie_id=sessie
+        ),
+        "meldenNotificatie": lambda: client.tc(t.MeldenNotificatieRequest(**route)),
+        "meldenTerugkoppeling": lambda: client.tc(t.MeldenTerugkoppelingRequest(**route, koppelsleutel=sessie)),
+        "notificatie": lambda: client.call(other_url, t.NotificatieRequest(**route, koppelsleutel=sessie, doel="LAS")),
+        "terugkoppeling": lambda: client.call(
+            other_url, t.TerugkoppelingRequest(**route, koppelsleutel=sessie, terugkoppeling=TERUGKOPPELING)
+        ),
+    }
+    return bron[operation]
 
 
-def _trusted():
-    from simulator.broker import Caller
-
-    return Caller()
+def expected(client: str, vendor_of_school: str, operation: str) -> str:
+    if client == "none":
+        return faults.CERTIFICAAT_ONTBREEKT
+    if client == STRANGER:
+        return faults.CERTIFICAAT_ONBEKEND
+    if not OPERATIONS[operation] or client == vendor_of_school:  # overzicht: any vendor the register knows
+        return "allowed"
+    return faults.NIET_GEMACHTIGD
 
 
 def test_authorisation_matrix(secure):
+    """Every client (each vendor, a stranger with a certificate of the CA, no certificate) x every school
+    in the register x every operation: only the vendor a school mandated may act for it."""
     world, clients, _, _ = secure
     pupil = world.admin.get("/admin/pupils/povo").json()
-    table = schools(world)
-    checked = 0
-    for vendor, (owner, brin), operation in itertools.product(VENDORS, table.items(), OPERATIONS):
-        with world.sim.store.transaction():
-            call = attempt(world, clients[vendor], operation, brin, pupil)
-        expected = "allowed" if vendor == owner else faults.NIET_GEMACHTIGD
-        assert outcome(call) == expected, (vendor, brin, operation)
-        checked += 1
-    assert checked == len(VENDORS) * 3 * len(OPERATIONS)
+    schools = world.sim.register.schools
+    table: Counter[str] = Counter()
+    for client, (brin, school), operation in itertools.product(clients, schools.items(), OPERATIONS):
+        call = attempt(world, clients[client], operation, brin, pupil)
+        got = outcome(call)
+        assert got == expected(client, school.vendor, operation), (client, brin, operation)
+        table[got] += 1
+    assert len(schools) >= 18 and {s.vendor for s in schools.values()} == set(VENDORS)
+    assert sum(table.values()) == len(clients) * len(schools) * len(OPERATIONS)
+    print(f"\nauthorisation matrix: {sum(table.values())} combinations: {dict(table)}")
+
+
+@pytest.mark.parametrize("operation", [op for op, side in OPERATIONS.items() if side])
+def test_an_aanleverpunt_that_is_not_the_certificates_is_refused(secure, operation):
+    """vendor-a speaks for its own school 12AA but names vendor-b's aanleverpunt."""
+    world, clients, _, _ = secure
+    pupil = world.admin.get("/admin/pupils/povo").json()
+    foreign = rk_of(world, "13AA")
+    call = attempt(world, clients["vendor-a"], operation, "12AA", pupil, rk=foreign)
+    with pytest.raises(OsoFault) as info:
+        call()
+    assert info.value.code == faults.NIET_GEMACHTIGD and foreign in info.value.message
+    assert outcome(attempt(world, clients["vendor-a"], operation, "12AA", pupil)) == "allowed"
 
 
 def test_overzicht_needs_any_known_vendor(secure):
     world, clients, _, _ = secure
     assert clients["vendor-b"].tc(t.OverzichtAanleverpuntRequest()).aanleverpunt
     assert outcome(lambda: clients["none"].tc(t.OverzichtAanleverpuntRequest())) == faults.CERTIFICAAT_ONTBREEKT
-
-
-def test_a_bron_endpoint_that_is_not_the_certificates_is_refused(secure):
-    world, clients, _, _ = secure
-    pupil = world.admin.get("/admin/pupils/povo").json()
-    # vendor-a speaks for its own school but names vendor-b's aanleverpunt
-    call = lambda: clients["vendor-a"].sessiecontrole(  # noqa: E731
-        bron_brin="12AA",
-        bron_rk=rk_of(world, "13AA"),
-        doel_brin=pupil["bron_brin"],
-        doel_rk=rk_of(world, pupil["bron_brin"]),
-        zoeksleutel_pgnfrag=t.ZoeksleutelPgnfrag(zoeksleutel=pupil["zoeksleutel"]),
-        overdrachtsoort="overstapdossier",
-        sessie_id=str(uuid.uuid4()),
-    )
-    with pytest.raises(OsoFault) as info:
-        call()
-    assert info.value.code == faults.NIET_GEMACHTIGD and rk_of(world, "13AA") in info.value.message
 
 
 def test_missing_certificate_is_a_clear_fault(secure):
