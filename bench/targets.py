@@ -91,14 +91,14 @@ def _serve(kind: str) -> None:
     import uvicorn
 
     from simulator.server import bind
-    from simulator.tls import CertAwareH11Protocol
+    from simulator.tls import CertAwareHttpProtocol
 
     sock = bind("127.0.0.1", 0)
     print(f"http://127.0.0.1:{sock.getsockname()[1]}/tc", flush=True)
     app, interface = (static_app, "asgi3") if kind == "static" else (spyne_app(), "wsgi")
     config = uvicorn.Config(
         app,
-        http=CertAwareH11Protocol,
+        http=CertAwareHttpProtocol,
         interface=interface,
         log_level="error",
         access_log=False,

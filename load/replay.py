@@ -4,8 +4,9 @@ reference LAS on both sides (``osokit load replay`` runs it; plain ``locust -f l
 Each request asks the reference LAS, as a vo school, for one pupil's dossier (``POST
 /admin/las/transfers``): it opens a session at the Traffic Center, fetches the dossier from the po
 school's aanleverpunt over HTTP, validates and imports it in three steps and closes the session.
-The pupils are split over the processes (``--oso-workers``, ``--oso-worker``); a process stops when
-its share is done, the run when all are.
+The pupils are split over the processes (``--oso-workers``); a process stops when its share is
+done, the run when all are. With ``--oso-shards URL,URL,...`` (simulator instances with the same
+cohort) pupil ``i`` goes to shard ``i % len(shards)``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import itertools
 import logging
 import threading
 from typing import Any
+from urllib.parse import urlsplit
 
 import gevent
 from locust import FastHttpUser, constant, events, task
@@ -21,7 +23,7 @@ from locust.exception import StopUser
 from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
 from load.stats import figures, run_seconds
-from load.world import World
+from load.world import LOOPBACK, World
 
 log = logging.getLogger("osokit.replay")
 DONE = "osokit-replay-done"
@@ -34,6 +36,9 @@ def _options(parser: Any) -> None:
     parser.add_argument("--oso-limit", type=int, default=0, help="replay only the first N pupils (0: all)")
     parser.add_argument("--oso-workers", type=int, default=1, help="how many processes share the cohort")
     parser.add_argument("--oso-summary", default="", help="write the run's summary as JSON here")
+    parser.add_argument(
+        "--oso-shards", default="", help="simulators sharing the cohort, comma-separated (default --host)"
+    )
 
 
 class Share:
@@ -45,6 +50,7 @@ class Share:
         total = min(self.world.total, o.oso_limit) if o.oso_limit else self.world.total
         worker = getattr(environment.runner, "worker_index", 0)
         self.indexes = iter(range(worker % o.oso_workers, total, o.oso_workers))
+        self.shards = [u.rstrip("/") for u in o.oso_shards.split(",") if u] or [environment.host.rstrip("/")]
         self.doel = [b for b, s in self.world.schools.items() if s["sector"] == "vo" and s["vendor"] == "reference"]
         self.lock, self.users, self.finished = threading.Lock(), 0, False
 
@@ -61,8 +67,15 @@ _done_workers = itertools.count(1)
 def _share_out(environment: Any, **_: Any) -> None:
     """Once per process, before any user starts: this process's share of the cohort."""
     global _share
-    if not isinstance(environment.runner, MasterRunner):
-        _share = Share(environment)
+    if isinstance(environment.runner, MasterRunner):
+        return
+    share = Share(environment)
+    strangers = [u for u in share.shards if urlsplit(u).hostname not in LOOPBACK]
+    if strangers:
+        log.error("osokit load runs target only loopback addresses; %s is not one", strangers[0])
+        environment.runner.quit()
+        return
+    _share = share
 
 
 @events.init.add_listener
@@ -118,7 +131,10 @@ class ReplayLas(FastHttpUser):
             "pgn": pupil["pgn"],
         }
         with self.client.post(
-            "/admin/las/transfers", json=body, name="full transfer (reference doel)", catch_response=True
+            f"{_share.shards[index % len(_share.shards)]}/admin/las/transfers",
+            json=body,
+            name="full transfer (reference doel)",
+            catch_response=True,
         ) as response:
             if response.status_code != 200:
                 response.failure(f"HTTP {response.status_code}: {(response.text or '')[:200]}")

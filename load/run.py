@@ -72,7 +72,8 @@ class Simulator:
     url: str = ""
     process: subprocess.Popen[str] | None = None
 
-    def __enter__(self) -> Simulator:
+    def start(self) -> None:
+        """Launch without waiting, so several simulators can build their cohorts at once."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = (self.data_dir / "serve.log").open("w", encoding="utf-8")
         self.process = subprocess.Popen(
@@ -81,6 +82,10 @@ class Simulator:
             stderr=log,
             text=True,
         )
+
+    def __enter__(self) -> Simulator:
+        if self.process is None:
+            self.start()
         deadline = time.monotonic() + 300
         assert self.process.stdout is not None
         for line in self.process.stdout:
@@ -148,8 +153,9 @@ def locust_command(
     return command + extra
 
 
-def run_locust(command: list[str], out: Path, duration: float, label: str) -> dict[str, Any]:
-    """Locust in a child process, a progress line while it runs; the summary it wrote."""
+def run_locust(command: list[str], out: Path, duration: float, label: str, total: int = 0) -> dict[str, Any]:
+    """Locust in a child process, a progress line while it runs (against ``total`` requests when the run
+    is a fixed amount of work, else against the duration); the summary it wrote."""
     out.mkdir(parents=True, exist_ok=True)
     for stale in ("summary.json", "slo.json", "locust_stats_history.csv"):
         (out / stale).unlink(missing_ok=True)
@@ -162,7 +168,7 @@ def run_locust(command: list[str], out: Path, duration: float, label: str) -> di
         )
         started = time.monotonic()
         try:
-            with _progress(label, duration) as show:
+            with _progress(label, duration, total) as show:
                 while process.poll() is None:
                     show(time.monotonic() - started, _requests_so_far(out))
                     time.sleep(1)
@@ -193,7 +199,7 @@ def _requests_so_far(out: Path) -> int:
 
 
 @contextlib.contextmanager
-def _progress(label: str, duration: float) -> Iterator[Any]:
+def _progress(label: str, duration: float, total: int = 0) -> Iterator[Any]:
     tty = sys.stderr.isatty()
     last = [-10.0]
 
@@ -201,9 +207,13 @@ def _progress(label: str, duration: float) -> Iterator[Any]:
         if not tty and elapsed - last[0] < 10:
             return
         last[0] = elapsed
-        done = min(elapsed / duration, 1.0) if duration else 0
+        done = min(requests / total if total else elapsed / duration if duration else 0, 1.0)
         bar = "#" * int(30 * done) + "." * (30 - int(30 * done))
-        line = f"{label} [{bar}] {elapsed:5.0f}/{duration:.0f} s  {requests:,} requests"
+        if total:
+            rate = requests / elapsed if elapsed else 0
+            line = f"{label} [{bar}] {requests:,}/{total:,}  {elapsed:5.0f} s  {rate:,.0f}/s"
+        else:
+            line = f"{label} [{bar}] {elapsed:5.0f}/{duration:.0f} s  {requests:,} requests"
         sys.stderr.write(("\r" + line) if tty else line + "\n")
         sys.stderr.flush()
 
@@ -325,53 +335,61 @@ def _simulator_for(r: LoadRun) -> Iterator[str]:
 class Replay:
     cohort: int = 185_000
     processes: int = 1
-    users: int = 16
+    users: int = 0  # concurrent transfers; 0: two per shard (enough to keep each busy, few enough for latency)
     out: Path = Path("out/replay")
     max_duration: float = 7200.0
+    shards: int = 0  # simulator instances; 0: one per CPU core
 
 
 def replay(r: Replay) -> int:
-    """Every pupil once through the simulator; sent = acknowledged = stored, or exit 1."""
+    """Every pupil once through the simulator; sent = acknowledged = stored, or exit 1.
+
+    The simulator is one event loop on one core; to use the machine it runs as ``shards``
+    instances, each a whole broker with its own data dir and the same cohort, and pupil ``i`` goes
+    to shard ``i % shards``. The counts are summed over the shards.
+    """
+    shards = r.shards or max(1, os.cpu_count() or 1)
+    users = r.users or 2 * shards
     r.out.mkdir(parents=True, exist_ok=True)
-    args = [
-        "--cohort",
-        f"povo={r.cohort}",
-        "--cohort",
-        "popo=0",
-        "--cohort",
-        "vovo=0",
-        "--cohort",
-        "binnenbrin=0",
-        "--evidence-bodies",
-        "1000",
-    ]
-    print(f"starting a simulator with {r.cohort:,} povo pupils in {r.out / 'simulator'} ...", file=sys.stderr)
+    args = ["--cohort", f"povo={r.cohort}", "--evidence-bodies", "1000"]
+    args += [a for other in ("popo", "vovo", "binnenbrin") for a in ("--cohort", f"{other}=0")]
+    print(f"starting {shards} simulator(s) with {r.cohort:,} povo pupils in {r.out} ...", file=sys.stderr)
     started_sim = time.monotonic()
-    with Simulator(r.out / "simulator", args) as sim:
-        url = check_target(sim.url)
-        before = _rss_kb(sim.process.pid if sim.process else 0)
+    with contextlib.ExitStack() as stack:
+        sims = [Simulator(r.out / f"simulator-{k}", args) for k in range(shards)]
+        for sim in sims:
+            stack.callback(sim.__exit__)
+            sim.start()
+        urls = [check_target(sim.__enter__().url) for sim in sims]
+        pids = [sim.process.pid if sim.process else 0 for sim in sims]
+        before = sum(_rss_kb(pid) for pid in pids)
+        cpu_before = sum(_cpu_s(pid) for pid in pids)
         print(
-            f"simulator ready in {time.monotonic() - started_sim:.1f} s (RSS {before / 1024:,.0f} MB); "
-            f"replaying with {r.processes} locust process(es), {r.users} users",
+            f"simulator(s) ready in {time.monotonic() - started_sim:.1f} s (RSS {before / 1024:,.0f} MB); "
+            f"replaying with {r.processes} locust process(es), {users} users",
             file=sys.stderr,
         )
-        extra = ["--oso-workers", str(r.processes), "--oso-limit", str(r.cohort)]
+        extra = ["--oso-workers", str(r.processes), "--oso-limit", str(r.cohort), "--oso-shards", ",".join(urls)]
         command = locust_command(
             HERE / "replay.py",
-            url,
+            urls[0],
             r.out,
-            users=r.users,
-            spawn_rate=r.users,
+            users=users,
+            spawn_rate=users,
             duration=r.max_duration,
             processes=r.processes,
             extra=extra,
         )
         started = time.monotonic()
-        summary = run_locust(command, r.out, r.max_duration, "replay")
+        summary = run_locust(command, r.out, r.max_duration, "replay", total=r.cohort)
         wall = time.monotonic() - started
-        peak = _rss_kb(sim.process.pid if sim.process else 0, "VmHWM")
-        with httpx.Client(base_url=url, timeout=120) as http:
-            stats = http.get("/admin/stats").json()
+        peak = sum(_rss_kb(pid, "VmHWM") for pid in pids)
+        cpu = sum(_cpu_s(pid) for pid in pids) - cpu_before
+        per_shard = []
+        for url in urls:
+            with httpx.Client(base_url=url, timeout=120) as http:
+                per_shard.append(http.get("/admin/stats").json())
+    stats = _summed(per_shard)
     s = summary["soap"]
     sent, acknowledged = s["requests"], s["requests"] - s["failures"]
     geslaagd_sessions = stats["resultaten"].get("OverdrachtGeslaagd", 0)
@@ -389,24 +407,40 @@ def replay(r: Replay) -> int:
         "lost": lost,
         "simulator_rss_mb": round(before / 1024),
         "simulator_peak_rss_mb": round(peak / 1024),
+        "simulator_cpu_ms_per_transfer": round(1000 * cpu / max(acknowledged, 1), 2),
         "processes": r.processes,
-        "users": r.users,
+        "users": users,
+        "shards": shards,
         "simulator": stats,
+        "per_shard": per_shard,
     }
     (r.out / "replay.json").write_text(json.dumps(figures, indent=1), encoding="utf-8")
     print(
         f"replayed {acknowledged:,} of {r.cohort:,} pupils in {wall / 60:.1f} min ({acknowledged / wall:,.0f} "
-        f"transfers/s), p50 {s['p50_ms']:,.0f} ms, p99 {s['p99_ms']:,.0f} ms"
+        f"transfers/s) over {shards} simulator shard(s), p50 {s['p50_ms']:,.0f} ms, p99 {s['p99_ms']:,.0f} ms"
     )
     print(
         f"sent {sent:,} = acknowledged {acknowledged:,} = stored {stored:,}: lost {lost:,}; simulator RSS "
-        f"{before / 1024:,.0f} MB -> peak {peak / 1024:,.0f} MB"
+        f"{before / 1024:,.0f} MB -> peak {peak / 1024:,.0f} MB; simulator CPU "
+        f"{figures['simulator_cpu_ms_per_transfer']} ms per transfer"
     )
     for what, count in list(summary.get("failures", {}).items())[:10]:
         print(f"  failure x{count}: {what[:200]}")
     print(f"details: {r.out / 'replay.json'}, {r.out / 'locust.html'}")
     complete = sent == acknowledged == stored == r.cohort
     return PASSED if complete else FAILED
+
+
+def _summed(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The shards' ``/admin/stats`` added up, counter by counter."""
+    total: dict[str, Any] = {}
+    for part in parts:
+        for key, value in part.items():
+            if isinstance(value, dict):
+                total[key] = _summed([total.get(key, {}), value])
+            elif isinstance(value, int | float):
+                total[key] = total.get(key, 0) + value
+    return total
 
 
 def _rss_kb(pid: int, field_name: str = "VmRSS") -> int:
@@ -417,3 +451,13 @@ def _rss_kb(pid: int, field_name: str = "VmRSS") -> int:
     except OSError:
         pass
     return 0
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used: a cost per transfer that the machine's noise
+    does not move the way wall time does."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0

@@ -47,11 +47,16 @@ def validate_tree(root: etree._Element, schema: etree.XMLSchema) -> list[Problem
 
 def validate(data: bytes, schema: etree.XMLSchema) -> list[Problem]:
     """All problems of one document; an empty list means it is a valid dossier."""
+    return checked(data, schema)[1]
+
+
+def checked(data: bytes, schema: etree.XMLSchema) -> tuple[etree._Element | None, list[Problem]]:
+    """The parsed document (None when it is not well-formed) and its problems: one parse for both."""
     try:
         root = parse(data)
     except XmlError as exc:
-        return [Problem("XML", f"{exc.message} ({exc.code})", exc.line)]
-    return validate_tree(root, schema)
+        return None, [Problem("XML", f"{exc.message} ({exc.code})", exc.line)]
+    return root, validate_tree(root, schema)
 
 
 def failed(problems: list[Problem]) -> bool:

@@ -358,10 +358,12 @@ def load_run(args: argparse.Namespace) -> int:
 def load_replay(args: argparse.Namespace) -> int:
     from load.run import LoadError, Replay, replay
 
-    if args.cohort < 1 or args.processes < 1 or args.users < 1:
-        raise UsageError("--cohort, --processes and --users must be at least 1")
+    if args.cohort < 1 or args.processes < 1 or args.users < 0 or args.shards < 0:
+        raise UsageError("--cohort and --processes must be at least 1, --users and --shards at least 0 (0: automatic)")
     try:
-        return replay(Replay(cohort=args.cohort, processes=args.processes, users=args.users, out=args.out))
+        return replay(
+            Replay(cohort=args.cohort, processes=args.processes, users=args.users, shards=args.shards, out=args.out)
+        )
     except LoadError as exc:
         raise UsageError(str(exc)) from None
 
@@ -615,7 +617,16 @@ def build_parser() -> argparse.ArgumentParser:
     lp = lds.add_parser("replay", help="the national po-vo cohort, each pupil one full transfer; zero lost or exit 1")
     lp.add_argument("--cohort", type=int, default=185_000, metavar="N", help="pupils (default 185,000)")
     lp.add_argument("--processes", type=int, default=1, metavar="K", help="locust processes")
-    lp.add_argument("--users", type=int, default=16, metavar="N", help="concurrent transfers (default 16)")
+    lp.add_argument(
+        "--shards",
+        type=int,
+        default=0,
+        metavar="S",
+        help="simulator instances sharing the cohort (default: one per core)",
+    )
+    lp.add_argument(
+        "--users", type=int, default=0, metavar="N", help="concurrent transfers (default: 2 per simulator shard)"
+    )
     lp.add_argument("--out", type=Path, default=Path("out/replay"), metavar="DIR")
     lp.set_defaults(handler=load_replay)
 

@@ -15,11 +15,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from oso.faults import CATALOGUE
-from oso.identifiers import is_valid_brin, is_valid_routeringskenmerk, pupil_number_kind
+from oso.faults import CATALOGUE, OsoFault
+from oso.identifiers import is_valid_brin, is_valid_routeringskenmerk, is_valid_vestigingscode, pupil_number_kind
 from oso.profiles import Profile
 from simulator.faultinject import FaultProfile, FaultProfileError
-from simulator.register import REFERENCE, ScenarioError, routeringskenmerk
+from simulator.register import (
+    REFERENCE,
+    SECTORS,
+    ScenarioError,
+    is_endpoint_url,
+    is_vendor_id,
+    routeringskenmerk,
+)
 from simulator.service import Simulator
 
 
@@ -164,15 +171,21 @@ def routes(sim: Simulator) -> list[Route]:
         kind = change.get("kind")
         try:
             if kind == "vendor":
-                if not change.get("id") or "number" not in change:
-                    raise BadRequest("a vendor needs id and number")
+                if not is_vendor_id(change.get("id")):
+                    raise BadRequest("a vendor needs an id of lowercase letters, digits and dashes, e.g. vendor-a")
+                if not isinstance(change.get("number"), int) or isinstance(change.get("number"), bool):
+                    raise BadRequest("a vendor needs a number (an integer: its part of the routeringskenmerk)")
             elif kind == "school":
                 brin, vendor = str(change.get("brin", "")), change.get("vendor", REFERENCE)
-                if not is_valid_brin(brin):
-                    raise BadRequest(f"brin '{brin}' is not a BRIN like 00YY")
+                if not is_valid_brin(brin) or not is_valid_vestigingscode(str(change.get("vestiging", "00"))):
+                    raise BadRequest(f"brin '{brin}' / vestiging '{change.get('vestiging')}' are not 00YY and 2 digits")
+                if change.get("sector", "po") not in SECTORS:
+                    raise BadRequest(f"sector must be one of {', '.join(SECTORS)}")
                 if vendor not in sim.register.vendors:
                     raise BadRequest(f"vendor '{vendor}' is not in the register: add it first")
                 endpoints = change.get("endpoints") or [{}]
+                if not isinstance(endpoints, list) or not all(isinstance(e, dict) for e in endpoints):
+                    raise BadRequest("endpoints must be a list of objects {url, routeringskenmerk, doel, active}")
                 for n, e in enumerate(endpoints, start=1):
                     e.setdefault(
                         "routeringskenmerk",
@@ -180,14 +193,20 @@ def routes(sim: Simulator) -> list[Route]:
                     )
                     if not is_valid_routeringskenmerk(e["routeringskenmerk"]):
                         raise BadRequest(f"routeringskenmerk '{e['routeringskenmerk']}' is not 20 chars [0-9A-Z]")
+                    if not is_endpoint_url(e.get("url", REFERENCE)):
+                        raise BadRequest(f"endpoint {n}: url '{e.get('url')}' must be http(s)://... or \"reference\"")
                 change |= {"vendor": vendor, "endpoints": endpoints}
             elif kind == "endpoint":
                 if change.get("routeringskenmerk") not in sim.register.endpoints:
                     raise BadRequest("no such routeringskenmerk", 404)
+                if not isinstance(change.get("active"), bool):
+                    raise BadRequest("an endpoint change needs active: true or false")
             elif kind == "endpoint-add":
                 brin = change.get("brin")
                 if brin not in sim.register.schools:
                     raise BadRequest(f"no school {brin}")
+                if not is_endpoint_url(change.get("url", REFERENCE)):
+                    raise BadRequest(f"url '{change.get('url')}' must be http(s)://... or \"reference\"")
                 school = sim.register.schools[brin]
                 n = len(sim.register.endpoints_of(brin, active_only=False)) + 1
                 change.setdefault(
@@ -310,6 +329,26 @@ def routes(sim: Simulator) -> list[Route]:
         ]
         return {"transfers": [r.as_dict() for r in results]}
 
+    async def notify(request: Request) -> dict[str, Any]:
+        """The reference LAS as bron pushes a notificatieRequest to a doel (the SWV variant): outbound,
+        so the fault profile's duplicates and delays apply to it."""
+        data = await _json(request)
+        bron, doel = data.get("bron_brin"), data.get("doel_brin")
+        served = sim.register.endpoints_of(bron) if isinstance(bron, str) else []
+        if not any(e.url == REFERENCE for e in served):
+            raise BadRequest(f"bron_brin '{bron}' is not a school the reference LAS serves")
+        targets = sim.register.endpoints_of(doel) if isinstance(doel, str) else []
+        if not targets:
+            raise BadRequest(f"doel_brin '{doel}' is not a school with an aanleverpunt in the register")
+        doel_rk = data.get("doel_rk") or targets[0].routeringskenmerk
+        if doel_rk not in {e.routeringskenmerk for e in targets}:
+            raise BadRequest(f"doel_rk '{doel_rk}' is not an aanleverpunt of {doel}")
+        try:
+            resultaat = await sim.las.notify(bron, doel, doel_rk, str(data.get("pupil") or ""))
+        except OsoFault as fault:
+            return {"resultaat": None, "fault": fault.code, "message": str(fault)}
+        return {"resultaat": resultaat}
+
     async def imports(request: Request) -> dict[str, Any]:
         q, args = "SELECT * FROM las_imports", []
         if request.query_params.get("doel_brin"):
@@ -359,6 +398,7 @@ def routes(sim: Simulator) -> list[Route]:
         Route("/admin/cohort", api(cohort)),
         Route("/admin/pupils/{key:path}", api(pupil)),
         Route("/admin/las/transfers", api(transfers), methods=["GET", "POST"]),
+        Route("/admin/las/notify", api(notify), methods=["POST"]),
         Route("/admin/las/imports", api(imports)),
         Route("/admin/las/inbox", api(inbox)),
         Route("/admin/faults", api(fault_profile), methods=["GET", "POST"]),

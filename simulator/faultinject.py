@@ -152,8 +152,8 @@ class Action:
     ``latency``: wait this long before answering (in) or sending (out). ``fault``: answer with a SOAP
     fault of this catalogue code; ``http_status``: answer with a bare HTTP error; ``drop``: close the
     connection without an answer (in) or never deliver (out). ``duplicate``: deliver an outbound
-    message twice, the copy right after the first; ``delay``: hold an outbound message back, apart
-    from the exchange that caused it, so it may arrive after later messages.
+    message twice, the copy right after the first; ``delay``: hold an outbound message back before
+    sending (its own flow waits, others go on), so it may arrive after messages sent later.
     """
 
     latency: float = 0.0

@@ -32,7 +32,7 @@ from oso import transport as t
 from oso.faults import GESLAAGD, OsoFault
 from oso.identifiers import mask_pgn
 from oso.schema import dossier_schema
-from oso.validation import failed, validate
+from oso.validation import checked, failed
 from oso.xmlmodel import XmlFragment
 from simulator.broker import Caller, TrafficCenter
 from simulator.clock import Clock
@@ -430,11 +430,11 @@ class ReferenceLas:
 
     def import_dossier(self, transfer: Transfer, dossier_xml: str) -> None:
         """Validate, then import in three steps, each repeatable: a re-request updates, never duplicates."""
-        problems = validate(dossier_xml.encode(), dossier_schema())
-        if failed(problems):
+        root, problems = checked(dossier_xml.encode(), dossier_schema())
+        if root is None or failed(problems):
             transfer.problems += [p.format("dossier") for p in problems[:20]]
             return
-        d = codec.decode(dossier_xml.encode())
+        d = codec.decode(root)
         now = self.clock.now().isoformat()
         with self.store.transaction():
             transfer.linked_to_existing = (

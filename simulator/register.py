@@ -182,7 +182,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     for i, raw in enumerate(data.get("vendor", []), start=1):
         where = f"vendor {i}"
         v = _take(raw, {"id", "name", "number"}, source, where)
-        if not _VENDOR_ID.fullmatch(str(v.get("id", ""))):
+        if not is_vendor_id(v.get("id")):
             raise _fail(source, where, "id must be lowercase letters, digits and dashes, e.g. vendor-a")
         if v["id"] in register.vendors:
             raise _fail(source, where, f"vendor id '{v['id']}' is used twice")
@@ -243,7 +243,7 @@ def _school(raw: dict[str, Any], register: Register, source: str, where: str) ->
         if not is_valid_routeringskenmerk(rk):
             raise _fail(source, f"{where} endpoint {j}", f"routeringskenmerk '{rk}' is not 20 characters [0-9A-Z]")
         url = str(e.get("url", REFERENCE))
-        if url != REFERENCE and not re.match(r"https?://", url):
+        if not is_endpoint_url(url):
             raise _fail(source, f"{where} endpoint {j}", f"url '{url}' must be http(s)://... or \"reference\"")
         endpoints.append(Endpoint(rk, brin, vendor, url, str(e.get("doel", "LAS")), bool(e.get("active", True))))
     register.add_school(
@@ -252,6 +252,15 @@ def _school(raw: dict[str, Any], register: Register, source: str, where: str) ->
         ),
         endpoints,
     )
+
+
+def is_vendor_id(text: object) -> bool:
+    return isinstance(text, str) and _VENDOR_ID.fullmatch(text) is not None
+
+
+def is_endpoint_url(text: object) -> bool:
+    """An aanleverpunt's URL: a vendor's http(s) endpoint, or ``reference`` for the built-in LAS."""
+    return text == REFERENCE or (isinstance(text, str) and re.match(r"https?://[^/\s]+", text) is not None)
 
 
 def _pupil(raw: dict[str, Any], source: str, where: str) -> ScriptedPupil:

@@ -18,7 +18,7 @@ import uvicorn
 
 from simulator.app import create_app
 from simulator.service import Config, Simulator
-from simulator.tls import CertAwareH11Protocol, uvicorn_ssl_options
+from simulator.tls import CertAwareHttpProtocol, uvicorn_ssl_options
 
 LOOPBACK_NAMES = ("localhost",)
 
@@ -105,7 +105,7 @@ def prepare(
     app = create_app(simulator)
     uv_config = uvicorn.Config(
         app,
-        http=CertAwareH11Protocol,
+        http=CertAwareHttpProtocol,
         proxy_headers=False,
         log_level=log_level,
         access_log=False,

@@ -1,9 +1,9 @@
-"""Client certificates for the simulator's ASGI app: the ASGI TLS extension for uvicorn's h11 protocol.
+"""Client certificates for the simulator's ASGI app: the ASGI TLS extension for uvicorn's HTTP protocols.
 
 OSO identifies a vendor by the client certificate its LAS presents, so the simulator must see that
 certificate. uvicorn (0.54) verifies client certificates but never shows them to the app. It does accept
-a protocol class (``uvicorn.Config(http=CertAwareH11Protocol)``), and its h11 protocol looks up
-``self.app`` for every request. :class:`CertAwareH11Protocol` reads the peer certificate once per
+a protocol class (``uvicorn.Config(http=CertAwareHttpProtocol)``), and both its protocols (httptools,
+h11) look up ``self.app`` for every request. :class:`CertAware` reads the peer certificate once per
 connection and wraps ``self.app`` so every request's scope carries ``scope["extensions"]["tls"]`` in the
 shape of the ASGI TLS extension (https://asgi.readthedocs.io/en/latest/specs/tls.html): ``client_cert_chain``
 is the leaf certificate as PEM (Python's ``ssl`` does not give the rest of the chain) or empty. As the
@@ -31,6 +31,11 @@ from typing import Any
 from cryptography import x509
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+try:  # httptools (a C parser) is the faster of uvicorn's two; h11 (pure Python) stands in without it
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _Fastest
+except ImportError:  # pragma: no cover
+    _Fastest = H11Protocol  # type: ignore[assignment,misc]
+
 from simulator.pki import Pki, vendor_of
 
 TLS = "tls"
@@ -48,11 +53,15 @@ Send = Callable[[Any], Any]
 App = Callable[[Scope, Receive, Send], Any]
 
 
-class CertAwareH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol, plus the ASGI TLS extension and ``osokit.abort`` in every request's scope."""
+class CertAware:
+    """Mixed into a uvicorn HTTP protocol: the ASGI TLS extension and ``osokit.abort`` in every request's scope."""
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+    app: App
+    config: Any
+    transport: asyncio.Transport
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
         self._aborted = False
         self._lost = asyncio.Event()
         extensions: dict[str, object] = {ABORT: self.drop_connection}
@@ -63,7 +72,7 @@ class CertAwareH11Protocol(H11Protocol):
         self.app = self._settling(with_extensions(self.app, extensions))
 
     def connection_lost(self, exc: Exception | None) -> None:
-        super().connection_lost(exc)
+        super().connection_lost(exc)  # type: ignore[misc]
         self._lost.set()
 
     def drop_connection(self) -> None:
@@ -92,6 +101,14 @@ class CertAwareH11Protocol(H11Protocol):
                             await self._lost.wait()
 
         return app_then_settle
+
+
+class CertAwareH11Protocol(CertAware, H11Protocol):
+    """uvicorn's pure-Python h11 protocol, cert-aware."""
+
+
+class CertAwareHttpProtocol(CertAware, _Fastest):  # type: ignore[misc,valid-type]
+    """uvicorn's httptools protocol (h11 when httptools is missing), cert-aware: what the simulator serves with."""
 
 
 def tls_extension(transport: asyncio.BaseTransport, *, server_cert: str | None = None) -> dict[str, object] | None:

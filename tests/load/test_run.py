@@ -126,11 +126,15 @@ def test_answers_that_break_the_protocol_count_as_conformance_failures(tmp_path)
 
 
 def test_the_replay_sends_every_pupil_once_and_loses_none(tmp_path):
-    done = osokit("load", "replay", "--cohort", "300", "--users", "8", "--out", str(tmp_path))
+    done = osokit("load", "replay", "--cohort", "300", "--shards", "2", "--users", "8", "--out", str(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     figures = json.loads((tmp_path / "replay.json").read_text())
     assert figures["sent"] == figures["acknowledged"] == figures["stored"] == 300 and figures["lost"] == 0
     assert figures["simulator"]["imported_pupils"] == 300
+    # each shard imported its own half, once: no pupil went to both, none to neither
+    assert [s["imported_pupils"] for s in figures["per_shard"]] == [150, 150]
+    assert [s["transfer_results"] for s in figures["per_shard"]] == [{"OverdrachtGeslaagd": 150}] * 2
+    assert figures["simulator_cpu_ms_per_transfer"] > 0
     assert "lost 0" in done.stdout
 
 

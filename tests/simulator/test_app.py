@@ -108,6 +108,35 @@ def test_admin_errors_are_json(world):
     assert world.admin.post("/admin/las/transfers", json={"doel_brin": "99ZZ"}).status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"kind": "vendor", "id": "Vendor A", "number": 7}, "lowercase letters"),
+        ({"kind": "vendor", "id": "vendor-a"}, "needs a number"),
+        ({"kind": "vendor", "id": "vendor-a", "number": "7"}, "needs a number"),
+        ({"kind": "school", "brin": "12AB", "sector": "hbo"}, "sector must be one of"),
+        ({"kind": "school", "brin": "12AB", "vestiging": "A"}, "vestiging"),
+        ({"kind": "school", "brin": "12AB", "endpoints": [{"url": "ftp://x"}]}, "must be http(s)"),
+        ({"kind": "school", "brin": "12AB", "endpoints": "http://x"}, "must be a list"),
+        ({"kind": "endpoint-add", "brin": "90AA", "url": "file:///etc/passwd"}, "must be http(s)"),
+        ({"kind": "nonsense"}, "kind must be"),
+    ],
+)
+def test_register_changes_are_checked_before_they_apply(world, change, says):
+    before = world.admin.get("/admin/register").json()
+    brin = next(s["brin"] for s in before["schools"])
+    change = change | ({"brin": brin} if change.get("brin") == "90AA" else {})
+    answer = world.admin.post("/admin/register", json=change)
+    assert answer.status_code == 400 and says in answer.json()["error"], answer.text
+    assert world.admin.get("/admin/register").json() == before
+
+
+def test_an_endpoint_change_needs_active(world):
+    rk = world.admin.get("/admin/register").json()["schools"][0]["endpoints"][0]["routeringskenmerk"]
+    answer = world.admin.post("/admin/register", json={"kind": "endpoint", "routeringskenmerk": rk})
+    assert answer.status_code == 400 and "active" in answer.json()["error"]
+
+
 def test_zoeksleutel_admin_matches_the_pupil_and_the_cli(world, capsys):
     from osokit.cli import main
 

@@ -277,3 +277,26 @@ def test_batch_request_is_one_session_per_pupil(world):
     assert [r["resultaat"] for r in results] == ["OverdrachtGeslaagd"] * 5
     assert len({r["sessie_id"] for r in results}) == 5
     assert world.admin.get("/admin/stats").json()["sessions"] == {"afgemeld": 5}
+
+
+DUPLICATE_EVERY_NOTIFICATION = '[[rule]]\noperation = "notificatieRequest"\ndirection = "out"\nduplicate = true\n'
+
+
+def test_the_reference_bron_pushes_notifications_and_the_fault_profile_duplicates_them(world):
+    bron, doel = world.school("po"), world.school("vo")
+    push = {"bron_brin": bron[0], "doel_brin": doel[0], "pupil": "povo/1"}
+
+    def inbox():
+        return [m["koppelsleutel"] for m in world.admin.get("/admin/las/inbox").json()["inbox"]]
+
+    assert world.admin.post("/admin/las/notify", json=push).json() == {"resultaat": "NotificatieOntvangen"}
+    assert len(inbox()) == 1
+    assert world.admin.post("/admin/faults", json={"toml": DUPLICATE_EVERY_NOTIFICATION}).status_code == 200
+    try:
+        assert world.admin.post("/admin/las/notify", json=push).json() == {"resultaat": "NotificatieOntvangen"}
+    finally:
+        world.admin.post("/admin/faults", json={})
+    received = inbox()
+    assert len(received) == 3 and received[0] == received[1] != received[2]  # newest first: the pair, then the first
+    assert world.admin.post("/admin/las/notify", json=push | {"bron_brin": "99ZZ"}).status_code == 400
+    assert world.admin.post("/admin/las/notify", json=push | {"doel_rk": "000000000000000000"}).status_code == 400

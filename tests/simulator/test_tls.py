@@ -26,6 +26,7 @@ from simulator.tls import (
     ABORT,
     TLS,
     CertAwareH11Protocol,
+    CertAwareHttpProtocol,
     abort_connection,
     client_certificate,
     peer_vendor,
@@ -72,15 +73,13 @@ def make_app(seen: list[str]) -> Starlette:
 
 
 @contextmanager
-def serve(app: Starlette, **options: Any) -> Iterator[int]:
-    """Run uvicorn with the cert-aware protocol in a thread on a free loopback port; stop it on exit."""
+def serve(app: Starlette, protocol: type, **options: Any) -> Iterator[int]:
+    """Run uvicorn with a cert-aware protocol in a thread on a free loopback port; stop it on exit."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, http=CertAwareH11Protocol, lifespan="off", log_config=None, loop="asyncio", ws="none", **options
-    )
+    config = uvicorn.Config(app, http=protocol, lifespan="off", log_config=None, loop="asyncio", ws="none", **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn-{port}", daemon=True)
     thread.start()
@@ -117,20 +116,26 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return init_pki(tmp_path_factory.mktemp("pki"), ["reference", "vendor-a"])
 
 
+@pytest.fixture(params=[CertAwareHttpProtocol, CertAwareH11Protocol], ids=["httptools", "h11"])
+def protocol(request: pytest.FixtureRequest) -> type:
+    """Both of uvicorn's protocols: the simulator serves with httptools, and h11 where httptools is missing."""
+    return request.param
+
+
 @pytest.fixture()
 def seen() -> list[str]:
     return []
 
 
 @pytest.fixture()
-def https_port(pki: Pki, seen: list[str]) -> Iterator[int]:
-    with serve(make_app(seen), **uvicorn_ssl_options(pki)) as port:
+def https_port(pki: Pki, seen: list[str], protocol: type) -> Iterator[int]:
+    with serve(make_app(seen), protocol, **uvicorn_ssl_options(pki)) as port:
         yield port
 
 
 @pytest.fixture()
-def http_port(seen: list[str]) -> Iterator[int]:
-    with serve(make_app(seen)) as port:
+def http_port(seen: list[str], protocol: type) -> Iterator[int]:
+    with serve(make_app(seen), protocol) as port:
         yield port
 
 
@@ -197,11 +202,11 @@ def test_plain_http_has_abort_but_no_tls_extension(http_port: int) -> None:
 @pytest.mark.parametrize("path", ["/abort", "/abort-then-respond"])
 @pytest.mark.parametrize("scheme", ["http", "https"])
 def test_abort_drops_the_connection(
-    pki: Pki, seen: list[str], scheme: str, path: str, caplog: pytest.LogCaptureFixture
+    pki: Pki, seen: list[str], protocol: type, scheme: str, path: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     options = uvicorn_ssl_options(pki) if scheme == "https" else {}
     context = client_context(pki) if scheme == "https" else None
-    with serve(make_app(seen), **options) as port:
+    with serve(make_app(seen), protocol, **options) as port:
         with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
             get(f"{scheme}://127.0.0.1:{port}{path}", context)
         # The server keeps serving other connections.
