@@ -504,7 +504,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also host a vendor under test (reference or mutant:<name>) with its "
         "control API at /control: a stand-in for a vendor's test environment",
     )
-    sv.add_argument("--allow-remote", action="store_true", help=argparse.SUPPRESS)
+    sv.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="serve on a --host that is not loopback (for a vendor's test LAS on another machine; "
+        "osokit's own tests and load runs still send only to loopback)",
+    )
     sv.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     sv.set_defaults(handler=serve)
 
