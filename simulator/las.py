@@ -43,7 +43,7 @@ from simulator.store import Store
 
 NOTIFICATIE_ONTVANGEN, TERUGKOPPELING_ONTVANGEN = "NotificatieOntvangen", "TerugkoppelingOntvangen"
 IMPORT_STEPS = ("personalia", "schoolloopbaan", "ondersteuning")
-Recorder = Callable[[str, str, object, object, str], None]  # endpoint, operation, request, answer, vendor
+Recorder = Callable[[str, str, object, object, str, bytes], None]  # endpoint, operation, request, answer, vendor, body
 Sender = Callable[[t.Aanleverpunt, object, type], Awaitable[Any]]  # SOAP call to an endpoint URL
 Injected = Callable[[str, object], Action]  # what the fault profile does to a call (operation, message)
 
@@ -120,27 +120,28 @@ class ReferenceLas:
         The fault profile's ``fault`` comes back as that fault; ``http_status`` and ``drop``, which need a
         wire, as TijdelijkNietBeschikbaar.
         """
+        body = envelope.message(request)
         try:
             action = self.injected(t.element_name(request), request) if self.injected else None
             if action and (action.fault or action.http_status or action.drop):
                 raise OsoFault(action.fault or faults.TIJDELIJK, "injected by the fault profile")
-            _, element = envelope.read_request(envelope.message(request))
+            _, element = envelope.read_request(body)
             if self.remote_tc:
-                answer = self._remote(request)
+                answer = self._remote(request, body)
             else:
                 answer = self.tc.handle(envelope.decode(element), self.me)
         except OsoFault as fault:
-            self.record("/tc", t.element_name(request), request, fault, self.vendor)
+            self.record("/tc", t.element_name(request), request, fault, self.vendor, body)
             raise
-        self.record("/tc", t.element_name(request), request, answer, self.vendor)
+        self.record("/tc", t.element_name(request), request, answer, self.vendor, body)
         return answer
 
-    def _remote(self, request: object) -> Any:
+    def _remote(self, request: object, body: bytes) -> Any:
         """A call to a remote Traffic Center. Blocking, which a test double may be: the LAS waits for its TC."""
         operation = t.element_name(request)
         headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{operation.removesuffix("Request")}"'}
         try:
-            response = httpx.post(self.remote_tc or "", content=envelope.message(request), headers=headers, timeout=30)
+            response = httpx.post(self.remote_tc or "", content=body, headers=headers, timeout=30)
         except httpx.HTTPError as exc:
             raise OsoFault(faults.TIJDELIJK, f"Traffic Center {self.remote_tc}: {type(exc).__name__}: {exc}") from None
         return envelope.read_response(response.content, t.OPERATIONS[operation][1])

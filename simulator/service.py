@@ -221,8 +221,11 @@ class Simulator:
 
     # --- the evidence log --------------------------------------------------------------------------------
 
-    def record_internal(self, endpoint: str, operation: str, request: object, answer: object, vendor: str) -> None:
-        """An in-process call of a LAS hosted here (to the TC), in the evidence log like any other."""
+    def record_internal(
+        self, endpoint: str, operation: str, request: object, answer: object, vendor: str, body: bytes
+    ) -> None:
+        """An in-process call of a LAS hosted here (to the TC), in the evidence log like any other;
+        ``body`` is the request as the LAS encoded it."""
         now, peer, sessie = self.clock.now(), f"{vendor}-las", sessie_of(request) or sessie_of(answer)
         failed = isinstance(answer, OsoFault)
         self.store.add_exchange(
@@ -234,7 +237,7 @@ class Simulator:
                 peer=peer,
                 vendor=vendor,
                 sessie_id=sessie,
-                body=envelope.message(request),
+                body=body,
             ),
             Message(
                 "internal",
