@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -28,7 +29,7 @@ from oso.faults import OsoFault
 from oso.schema import SCHEMA_ROOT
 from simulator.broker import Caller
 from simulator.service import Simulator, school_of, sessie_of
-from simulator.store import Message
+from simulator.store import Message, StoreUnavailable, storage_error
 from simulator.tls import abort_connection, peer_vendor
 
 log = logging.getLogger("osokit.simulator")
@@ -132,9 +133,11 @@ async def handle_soap(sim: Simulator, request: Request, service: str) -> Respons
         return response
     except OsoFault as fault:
         answer = envelope.fault(fault)
-        _record(sim, path, operation, caller, body, request_msg, answer, 500, fault.code, started)
         try:
+            _record(sim, path, operation, caller, body, request_msg, answer, 500, fault.code, started)
             await sim.store.flush()
+        except StoreUnavailable:
+            pass  # the fault goes out anyway; the store has logged why it cannot write
         except Exception:  # noqa: BLE001 - the fault goes out anyway; the log says the evidence was lost
             log.exception("could not record the refused exchange")
         return Response(answer, status_code=500, media_type=XML)
@@ -237,6 +240,15 @@ def _record(
         )
 
 
+async def _storage_failed(request: Request, exc: Exception) -> JSONResponse:
+    """A JSON endpoint (admin, control, pages) that could not read or write its state: 503 with the reason."""
+    error = storage_error(exc)
+    if error is None:
+        log.error("internal error handling %s", request.url.path, exc_info=exc)
+        return JSONResponse({"error": "internal error; the simulator's log has the details"}, status_code=500)
+    return JSONResponse({"error": error.message}, status_code=503, headers={"Retry-After": "5"})
+
+
 def transport_xsd(request: Request) -> Response:
     return Response((WSDL_DIR / "transport.xsd").read_text(encoding="utf-8"), media_type=XML)
 
@@ -245,7 +257,15 @@ def create_app(sim: Simulator) -> Starlette:
     from simulator import admin, control, pages
 
     async def healthz(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "sessions": sim.store.count("sessions")})
+        """Committed sessions only; 503 with the reason from a failed commit until one succeeds again."""
+        problem = sim.store.unavailable
+        status = {
+            "status": "ok" if problem is None else "unavailable",
+            "sessions": sim.store.count_committed("sessions"),
+        }
+        if problem is not None:
+            return JSONResponse(status | {"reason": problem}, status_code=503)
+        return JSONResponse(status)
 
     routes = [
         Route("/healthz", healthz),
@@ -262,6 +282,10 @@ def create_app(sim: Simulator) -> Starlette:
         yield
         await sim.close()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={StoreUnavailable: _storage_failed, sqlite3.Error: _storage_failed},
+    )
     app.state.simulator = sim
     return app

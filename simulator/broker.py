@@ -23,7 +23,7 @@ from oso.session import Claim, State
 from oso.zoeksleutel import Scheme, pgns_in_clear
 from simulator.clock import Clock
 from simulator.register import Endpoint, Register
-from simulator.store import Store
+from simulator.store import Store, StoreUnavailable
 
 SESSIE_VALIDE, AFMELDING_ONTVANGEN = "SessieValide", "AfmeldingOntvangen"
 
@@ -132,13 +132,19 @@ class TrafficCenter:
         return lifecycle.expire(found, self.clock.now(), self.ttl)
 
     def expire_idle(self) -> int:
-        """Record every open session idle longer than the TTL as verlopen; returns how many."""
+        """Record every open session idle longer than the TTL as verlopen; returns how many.
+
+        Housekeeping for the listings: while the store cannot write it is skipped (every session is
+        checked for expiry again when it is used), so reading the state keeps working."""
         cutoff = (self.clock.now() - self.ttl).isoformat()
-        with self.store.transaction():
-            return self.store.db.execute(
-                "UPDATE sessions SET state = ? WHERE state IN (?, ?) AND last_seen < ?",
-                (State.VERLOPEN.value, State.AANGEVRAAGD.value, State.GECONTROLEERD.value, cutoff),
-            ).rowcount
+        try:
+            with self.store.transaction():
+                return self.store.db.execute(
+                    "UPDATE sessions SET state = ? WHERE state IN (?, ?) AND last_seen < ?",
+                    (State.VERLOPEN.value, State.AANGEVRAAGD.value, State.GECONTROLEERD.value, cutoff),
+                ).rowcount
+        except StoreUnavailable:
+            return 0
 
     # --- operations --------------------------------------------------------------------------------
 

@@ -118,6 +118,15 @@ class Register:
         self.endpoints[routeringskenmerk] = endpoint
         return endpoint
 
+    def snapshot(self) -> tuple[dict[str, Vendor], dict[str, School], dict[str, Endpoint]]:
+        return dict(self.vendors), dict(self.schools), dict(self.endpoints)
+
+    def restore(self, snapshot: tuple[dict[str, Vendor], dict[str, School], dict[str, Endpoint]]) -> None:
+        """Back to a :meth:`snapshot`, in place (others hold these dicts)."""
+        for current, saved in zip((self.vendors, self.schools, self.endpoints), snapshot, strict=True):
+            current.clear()
+            current.update(saved)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "vendors": [vars_of(v) for v in self.vendors.values()],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import uvicorn
 
 from simulator.app import create_app
 from simulator.service import Config, Simulator
+from simulator.store import StoreUnavailable, storage_error
 from simulator.tls import CertAwareHttpProtocol, uvicorn_ssl_options
 
 LOOPBACK_NAMES = ("localhost",)
@@ -68,6 +70,15 @@ class Server(uvicorn.Server):
         await super().shutdown(sockets)
 
 
+def _simulator(config: Config) -> Simulator:
+    """The simulator on its data dir, or a one-line ServeError when the store cannot be opened or written."""
+    try:
+        return Simulator(config)
+    except (sqlite3.Error, StoreUnavailable) as exc:
+        error = storage_error(exc) or exc
+        raise ServeError(f"cannot use the data dir {config.data_dir}: {getattr(error, 'reason', error)}") from None
+
+
 @dataclass
 class Prepared:
     simulator: Simulator
@@ -81,7 +92,7 @@ def prepare(
 ) -> Prepared:
     if not is_loopback(host) and not allow_remote:
         raise ServeError(f"{host} is not a loopback address; osokit serves 127.0.0.1 or ::1 unless --allow-remote")
-    simulator = Simulator(config)
+    simulator = _simulator(config)
     tls_options: dict[str, object] = {}
     if config.tls:
         from simulator.pki import Pki, PkiError

@@ -26,7 +26,7 @@ from simulator.faultinject import Action, FaultProfile
 from simulator.las import ReferenceLas
 from simulator.pupils import Catalogue, Prepared, PupilSource
 from simulator.register import REFERENCE, Endpoint, School, Vendor, load_scenario, routeringskenmerk
-from simulator.store import Message, Store
+from simulator.store import Message, Store, StoreUnavailable
 
 DB_NAME = "simulator.db"
 VUT = "vut"  # the vendor id of the vendor-under-test slot
@@ -144,32 +144,42 @@ class Simulator:
         return bytes.fromhex(key)
 
     def _restore_clock(self) -> Clock:
-        saved = self.store.get_meta("clock")
         clock = Clock()
-        if saved:
-            state = json.loads(saved)
-            clock.offset = timedelta(seconds=state["offset_seconds"])
-            clock.frozen_at = datetime.fromisoformat(state["frozen_at"]) if state.get("frozen_at") else None
-        elif self.scenario.settings.clock_start:
+        if not self._load_clock(clock) and self.scenario.settings.clock_start:
             clock.set(self.scenario.settings.clock_start)
             self.save_clock(clock)
         return clock
 
+    def _load_clock(self, clock: Clock) -> bool:
+        """Set ``clock`` as stored; False when nothing is stored."""
+        saved = self.store.get_meta("clock")
+        state = json.loads(saved) if saved else {}
+        clock.offset = timedelta(seconds=state.get("offset_seconds", 0))
+        clock.frozen_at = datetime.fromisoformat(state["frozen_at"]) if state.get("frozen_at") else None
+        return bool(saved)
+
     def save_clock(self, clock: Clock | None = None) -> None:
+        """Store the clock's setting; if that fails the clock goes back to the stored one (what a restart gives)."""
         clock = clock or self.clock
-        with self.store.transaction():
-            self.store.set_meta(
-                "clock",
-                json.dumps(
-                    {
-                        "offset_seconds": clock.offset.total_seconds(),
-                        "frozen_at": clock.frozen_at.isoformat() if clock.frozen_at else None,
-                    }
-                ),
-            )
+        try:
+            with self.store.transaction():
+                self.store.set_meta(
+                    "clock",
+                    json.dumps(
+                        {
+                            "offset_seconds": clock.offset.total_seconds(),
+                            "frozen_at": clock.frozen_at.isoformat() if clock.frozen_at else None,
+                        }
+                    ),
+                )
+        except StoreUnavailable:
+            self._load_clock(clock)
+            raise
 
     def apply_admin_change(self, change: dict[str, Any], *, persist: bool = True) -> None:
-        """Register changes through the admin API; replayed on restart so they survive it."""
+        """Register changes through the admin API; replayed on restart so they survive it. A change that
+        cannot be stored is undone in memory too: what runs is what a restart gives back."""
+        before = self.register.snapshot()
         kind = change["kind"]
         if kind == "vendor":
             self.register.add_vendor(Vendor(change["id"], change.get("name", change["id"]), int(change["number"])))
@@ -207,8 +217,12 @@ class Simulator:
             )
         if persist:
             changes = json.loads(self.store.get_meta("admin_changes") or "[]")
-            with self.store.transaction():
-                self.store.set_meta("admin_changes", json.dumps([*changes, change]))
+            try:
+                with self.store.transaction():
+                    self.store.set_meta("admin_changes", json.dumps([*changes, change]))
+            except StoreUnavailable:
+                self.register.restore(before)
+                raise
 
     def _replay_admin_changes(self) -> None:
         for change in json.loads(self.store.get_meta("admin_changes") or "[]"):

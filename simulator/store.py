@@ -8,12 +8,19 @@ sent, so an acknowledged message survives a ``kill -9`` and no transfer is ever 
 
 The store keeps nothing in memory beyond SQLite's page cache, so the evidence log stays bounded in
 memory however long the simulator runs.
+
+A commit that fails (disk full, I/O error, read-only file system) is an answer, never a hang: the
+transaction is rolled back, every request waiting for it fails with :class:`StoreUnavailable`
+(``TijdelijkNietBeschikbaar`` with the reason), and the next transaction simply tries again, so the
+simulator recovers by itself once space comes back. Nothing is acknowledged that was not committed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -23,8 +30,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from oso import faults
+from oso.faults import OsoFault
 from oso.identifiers import mask_pgn, pupil_number_kind
 from oso.session import Claim, Session, State
+
+log = logging.getLogger("osokit.simulator")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -77,6 +88,32 @@ def mask_pgns(body: bytes) -> bytes:
     return _NINE_DIGITS.sub(mask, body)
 
 
+# SQLite's primary result codes that mean "the storage cannot take this now" rather than a bug:
+# BUSY, LOCKED, NOMEM, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, PROTOCOL.
+_STORAGE_CODES = {5, 6, 7, 8, 10, 11, 13, 14, 15}
+
+
+class StoreUnavailable(OsoFault):
+    """The store could not write (disk full, I/O error, read-only file system): nothing of the failed
+    transaction was committed. A SOAP caller gets ``TijdelijkNietBeschikbaar`` with the reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            faults.TIJDELIJK, f"the simulator's storage is unavailable ({reason}): nothing was stored, retry later"
+        )
+        self.reason = reason
+
+
+def storage_error(exc: BaseException) -> StoreUnavailable | None:
+    """``exc`` as a StoreUnavailable when it is SQLite saying the storage failed; None for anything else."""
+    if isinstance(exc, StoreUnavailable):
+        return exc
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF in _STORAGE_CODES:
+        return StoreUnavailable(str(exc))
+    return None
+
+
 @dataclass(frozen=True)
 class Message:
     """One message of the evidence log: a request or answer, in or out."""
@@ -112,91 +149,157 @@ class Store:
         self._depth = 0  # how many transaction()/group() blocks are open now
         self._open = False  # a transaction is open (possibly a group waiting for its commit)
         self._waiters: list[asyncio.Future[None]] = []
+        self.unavailable: str | None = None  # why the last commit failed, until one succeeds again
+        self._reader: sqlite3.Connection | None = None
+        self._changes = 0  # db.total_changes when the open transaction began
         self._exchanges = 0
         self._next_id: int | None = None
 
     def close(self) -> None:
         if self._open:
             self._commit()
+        if self._reader is not None:
+            self._reader.close()
         self.db.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Writes inside commit together when the block ends; inside an open transaction it joins it
-        (and then commits with it: the outer block, or the group commit, decides)."""
-        if self._open:
+        """Writes inside commit together when the block ends, or the block raises (StoreUnavailable when
+        the commit failed). Inside another block it joins it, and commits with it. A group commit still
+        pending is committed first, so what this block writes is durable when it ends."""
+        if self._depth:
+            self._check_alive()
             yield
             return
-        self.db.execute("BEGIN IMMEDIATE")
-        self._open, self._depth = True, 1
+        if self._open:
+            self._commit()
+        self._begin()
+        self._depth = 1
         try:
             yield
-        except BaseException:
-            self._rollback()
-            raise
+        except BaseException as exc:
+            error = storage_error(exc)
+            if error is None:
+                self._rollback()
+                raise
+            self._abandon(error)
+            if error is exc:
+                raise
+            raise error from exc
         finally:
             self._depth = 0
-        self._commit()
+        failed = self._commit()
+        if failed:
+            raise failed
 
     @contextmanager
     def group(self) -> Iterator[None]:
         """The writes of one exchange of an async handler, committed by the next group commit.
 
         Concurrent exchanges share one commit (one WAL write for all of them); each handler then
-        awaits :meth:`flush` before it answers, so nothing is acknowledged before it is durable.
+        awaits :meth:`flush` right after the block, before it answers, so nothing is acknowledged
+        before it is durable, and a failed commit fails every exchange it carried.
         """
-        if not self._open:
-            self.db.execute("BEGIN IMMEDIATE")
-            self._open = True
-            asyncio.get_running_loop().call_soon(self._commit)
         if self._depth:  # inside another exchange's block: part of it
+            self._check_alive()
             yield
             return
+        if not self._open:
+            self._begin()
+            asyncio.get_running_loop().call_soon(self._commit)
         with self._savepoint():  # so a failing exchange undoes only its own writes
             yield
 
     async def flush(self) -> None:
-        """Wait until everything written so far is committed."""
+        """Wait until everything written so far is committed; StoreUnavailable if that commit failed."""
         if self._open:
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
             await waiter
 
+    def _begin(self) -> None:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise self._abandon(storage_error(exc) or StoreUnavailable(str(exc))) from exc
+        self._open = True
+        self._changes = self.db.total_changes
+
+    def _check_alive(self) -> None:
+        """Joining a block whose transaction SQLite already rolled back would write in autocommit mode."""
+        if not self.db.in_transaction:
+            raise self._abandon(StoreUnavailable("the transaction was rolled back by SQLite"))
+
     @contextmanager
     def _savepoint(self) -> Iterator[None]:
         name = f"s{self._depth}"
-        self.db.execute(f"SAVEPOINT {name}")
+        try:
+            self.db.execute(f"SAVEPOINT {name}")
+        except sqlite3.Error as exc:
+            raise self._abandon(storage_error(exc) or StoreUnavailable(str(exc))) from exc
         self._depth += 1
         try:
             yield
-        except BaseException:
-            self.db.execute(f"ROLLBACK TO {name}")
-            self.db.execute(f"RELEASE {name}")
-            self._next_id = None
-            raise
+        except BaseException as exc:
+            self._undo(name)
+            error = storage_error(exc)
+            if error is None or error is exc:
+                raise
+            raise error from exc
         finally:
             self._depth -= 1
-        self.db.execute(f"RELEASE {name}")
+        try:
+            self.db.execute(f"RELEASE {name}")
+        except sqlite3.Error as exc:  # SQLite dropped the transaction under us: the whole group is lost
+            raise self._abandon(storage_error(exc) or StoreUnavailable(str(exc))) from exc
 
-    def _commit(self) -> None:
+    def _undo(self, name: str) -> None:
+        """Undo one exchange's writes; if SQLite already rolled the whole transaction back, fail the group."""
+        self._next_id = None
+        if self.db.in_transaction:
+            try:
+                self.db.execute(f"ROLLBACK TO {name}")
+                self.db.execute(f"RELEASE {name}")
+                return
+            except sqlite3.Error:
+                pass
+        self._abandon(StoreUnavailable("the transaction was rolled back by SQLite"))
+
+    def _commit(self) -> StoreUnavailable | None:
+        """Commit and release the waiters; on failure roll back, fail them, and return the error."""
         if not self._open:
-            return
-        waiters, self._waiters = self._waiters, []
+            return None
         try:
             self.db.execute("COMMIT")
         except sqlite3.Error as exc:
-            self._rollback()
-            for w in waiters:
-                if not w.done():
-                    w.set_exception(exc)
-            return
+            return self._abandon(storage_error(exc) or StoreUnavailable(str(exc)))
         self._open = False
+        waiters, self._waiters = self._waiters, []
         for w in waiters:
             if not w.done():
                 w.set_result(None)
+        if self.unavailable is not None and self.db.total_changes > self._changes:  # it really wrote
+            log.warning("storage available again (%s)", self.path)
+            self.unavailable = None
+        return None
+
+    def _abandon(self, error: StoreUnavailable) -> StoreUnavailable:
+        """Give up the open transaction: roll back what SQLite has not, fail every waiter with ``error``."""
+        self._rollback()
+        waiters, self._waiters = self._waiters, []
+        for w in waiters:
+            if not w.done():
+                w.set_exception(StoreUnavailable(error.reason))
+        if self.unavailable is None:
+            log.warning("storage unavailable (%s): %s; answering TijdelijkNietBeschikbaar", self.path, error.reason)
+        self.unavailable = error.reason
+        return error
 
     def _rollback(self) -> None:
-        self.db.execute("ROLLBACK")
+        # After SQLITE_FULL or an I/O error SQLite may have rolled back already; a second ROLLBACK would raise.
+        if self.db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
         self._open = False
         self._next_id = None  # ids handed out in the rolled-back transaction are free again
 
@@ -249,6 +352,13 @@ class Store:
 
     def count(self, table: str, where: str = "", *args: Any) -> int:
         return int(self.db.execute(f"SELECT count(*) FROM {table} {where}", args).fetchone()[0])
+
+    def count_committed(self, table: str) -> int:
+        """Rows of ``table`` that are committed: read on a connection of its own, which never sees the
+        writes of a transaction still open (a group commit under way, or one about to fail)."""
+        if self._reader is None:
+            self._reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        return int(self._reader.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
     # --- evidence ---------------------------------------------------------------------------------
 

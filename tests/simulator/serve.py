@@ -53,13 +53,16 @@ class Served:
         return self.stdout.read_text(errors="replace") + self.stderr.read_text(errors="replace")
 
 
-def start(data_dir: Path, *args: str, timeout: float = 60) -> Served:
-    """`python -m osokit.cli serve --port 0 --data-dir DATA_DIR [ARGS]`, once it answers /healthz.
+def start(data_dir: Path, *args: str, timeout: float = 60, healthy: bool = True, log_dir: Path | None = None) -> Served:
+    """`python -m osokit.cli serve --port 0 --data-dir DATA_DIR [ARGS]`, once it answers /healthz
+    (with 200; with any answer when not ``healthy``, as on a full disk).
 
-    Output goes to files beside the data dir (a pipe nobody drains would block the server)."""
+    Output goes to files in ``log_dir``, by default beside the data dir (a pipe nobody drains would block
+    the server)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    n = len(list(data_dir.parent.glob(f"{data_dir.name}.*.out")))
-    out, err = (data_dir.parent / f"{data_dir.name}.{n}.{kind}" for kind in ("out", "err"))
+    log_dir = log_dir or data_dir.parent
+    n = len(list(log_dir.glob(f"{data_dir.name}.*.out")))
+    out, err = (log_dir / f"{data_dir.name}.{n}.{kind}" for kind in ("out", "err"))
     command = [sys.executable, "-m", "osokit.cli", "serve", "--port", "0", "--data-dir", str(data_dir), *args]
     with out.open("wb") as stdout, err.open("wb") as stderr:
         proc = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=os.environ | {"PYTHONUNBUFFERED": "1"})
@@ -73,7 +76,7 @@ def start(data_dir: Path, *args: str, timeout: float = 60) -> Served:
     served.url = out.read_text().split("listening on ", 1)[1].split()[0]
     while True:
         try:
-            if httpx.get(f"{served.url}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{served.url}/healthz", timeout=1).status_code == 200 or not healthy:
                 return served
         except httpx.HTTPError:
             pass
