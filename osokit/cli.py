@@ -107,6 +107,12 @@ DEFAULT_PORT = 8700
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
 
 
+def _non_negative(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"'{value}' is not a whole number of 0 or more")
+    return int(value)
+
+
 def _cohort(values: list[str] | None) -> dict[str, int] | None:
     if not values:
         return None
@@ -135,6 +141,8 @@ def serve(args: argparse.Namespace) -> int:
         fsync=args.fsync,
         evidence_bodies=args.evidence_bodies,
         show_pgn=args.show_pgn,
+        evidence_max_mb=args.evidence_max_mb,
+        disk_floor_mb=args.disk_floor_mb,
         zoeksleutel_scheme=args.zoeksleutel_scheme,
         cohort=_cohort(args.cohort),
         vut=args.vut,
@@ -491,6 +499,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep message bodies of every Nth exchange (1 = all, default; 0 = none)",
     )
     sv.add_argument("--show-pgn", action="store_true", help="keep pupil numbers in clear in the evidence log")
+    sv.add_argument(
+        "--evidence-max-mb",
+        type=_non_negative,
+        default=1024,
+        metavar="MB",
+        help="cap on the evidence log: past it the oldest exchanges are deleted first (default 1024; 0 = no cap)",
+    )
+    sv.add_argument(
+        "--disk-floor-mb",
+        type=_non_negative,
+        default=64,
+        metavar="MB",
+        help="refuse new sessions (TijdelijkNietBeschikbaar) while the data dir's disk has less free space "
+        "(default 64; 0 = no floor)",
+    )
     sv.add_argument(
         "--zoeksleutel-scheme",
         default="hmac-sha256",

@@ -160,6 +160,7 @@ class TrafficCenter:
             endpoints = self.register.endpoints_of(req.bron_brin)
             if not endpoints:
                 raise OsoFault(faults.GEEN_ACTIEVE_AANLEVERPUNTEN, f"school {req.bron_brin} has no active aanleverpunt")
+        self.store.check_floor()  # a session is started only with room to finish it
         claim = Claim(req.bron_brin, req.doel_brin, req.doel_rk, req.overdrachtsoort, sleutel, req.bron_rk)
         session = lifecycle.grant(str(uuid.uuid4()), claim, self.clock.now())
         self.store.put_session(session)

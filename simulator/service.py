@@ -26,7 +26,7 @@ from simulator.faultinject import Action, FaultProfile
 from simulator.las import ReferenceLas
 from simulator.pupils import Catalogue, Prepared, PupilSource
 from simulator.register import REFERENCE, Endpoint, School, Vendor, load_scenario, routeringskenmerk
-from simulator.store import Message, Store, StoreUnavailable
+from simulator.store import MIB, Message, Store, StoreUnavailable
 
 DB_NAME = "simulator.db"
 VUT = "vut"  # the vendor id of the vendor-under-test slot
@@ -43,6 +43,8 @@ class Config:
     fsync: bool = False
     evidence_bodies: int = 1  # keep the body of every Nth exchange: 1 = all, 0 = none
     show_pgn: bool = False  # evidence bodies keep pupil numbers in clear (default: masked)
+    evidence_max_mb: int = 1024  # the evidence log's cap: the oldest exchanges go first (0: no cap)
+    disk_floor_mb: int = 64  # below this much free space new sessions are refused (0: no floor)
     zoeksleutel_scheme: str = "hmac-sha256"
     max_request_bytes: int = envelope.MAX_REQUEST_BYTES
     body_timeout: float = 10.0  # seconds a request body may take to arrive
@@ -64,6 +66,8 @@ class Simulator:
             fsync=config.fsync,
             evidence_bodies=config.evidence_bodies,
             show_pgn=config.show_pgn,
+            evidence_max_bytes=config.evidence_max_mb * MIB,
+            disk_floor_bytes=config.disk_floor_mb * MIB,
         )
         self.register = self.scenario.register
         self.clock = self._restore_clock()

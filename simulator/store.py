@@ -7,7 +7,11 @@ sent, so an acknowledged message survives a ``kill -9`` and no transfer is ever 
 (``synchronous=FULL``) also against a crashed machine, at the cost of one fsync per message.
 
 The store keeps nothing in memory beyond SQLite's page cache, so the evidence log stays bounded in
-memory however long the simulator runs.
+memory however long the simulator runs. On disk it is bounded too: of a refused exchange only the
+first :data:`REFUSED_PREFIX` bytes of a body are kept, with its sha256 and real size (a client
+flooding junk cannot fill the disk), and past ``evidence_max_bytes`` the oldest exchanges go first
+(the evidence only: sessions and the reference LAS's records are never evicted). Below
+``disk_floor_bytes`` of free space new sessions are refused, so the ones under way can finish.
 
 A commit that fails (disk full, I/O error, read-only file system) is an answer, never a hang: the
 transaction is rolled back, every request waiting for it fails with :class:`StoreUnavailable`
@@ -19,9 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import re
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,7 +54,8 @@ CREATE INDEX IF NOT EXISTS sessions_created ON sessions(created);
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY, exchange INTEGER, at TEXT NOT NULL, direction TEXT NOT NULL,
     endpoint TEXT NOT NULL, operation TEXT, peer TEXT, vendor TEXT, sessie_id TEXT,
-    http_status INTEGER, fault TEXT, validation TEXT, duration_ms REAL, headers TEXT, body BLOB, size INTEGER);
+    http_status INTEGER, fault TEXT, validation TEXT, duration_ms REAL, headers TEXT, body BLOB, size INTEGER,
+    sha256 TEXT);
 CREATE INDEX IF NOT EXISTS messages_session ON messages(sessie_id);
 CREATE INDEX IF NOT EXISTS messages_exchange ON messages(exchange);
 CREATE TABLE IF NOT EXISTS koppelsleutels (
@@ -76,6 +83,13 @@ CREATE TABLE IF NOT EXISTS las_transfers (
 """
 
 _NINE_DIGITS = re.compile(rb"(?<!\d)\d{9}(?!\d)")
+MIB = 1024 * 1024
+REFUSED_PREFIX = 16 * 1024  # bytes kept of a body in a refused exchange: enough to see what it was
+_ROW_BYTES = 200  # what a message row costs besides its body and headers, roughly
+_COLUMNS = (
+    "id, exchange, at, direction, endpoint, operation, peer, vendor, sessie_id, "
+    "http_status, fault, validation, duration_ms, headers, body, size, sha256"
+)
 
 
 def mask_pgns(body: bytes) -> bytes:
@@ -134,8 +148,19 @@ class Message:
 
 
 class Store:
-    def __init__(self, path: Path, *, fsync: bool = False, evidence_bodies: int = 1, show_pgn: bool = False) -> None:
-        """``evidence_bodies``: keep the body of every Nth exchange (1 = all, 0 = none)."""
+    def __init__(
+        self,
+        path: Path,
+        *,
+        fsync: bool = False,
+        evidence_bodies: int = 1,
+        show_pgn: bool = False,
+        evidence_max_bytes: int = 0,
+        disk_floor_bytes: int = 0,
+    ) -> None:
+        """``evidence_bodies``: keep the body of every Nth exchange (1 = all, 0 = none);
+        ``evidence_max_bytes``: the evidence log's cap (0: none); ``disk_floor_bytes``: the free space
+        below which new sessions are refused (0: no floor)."""
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -143,9 +168,14 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
         self.db.execute("PRAGMA busy_timeout=5000")
+        self.db.execute(f"PRAGMA journal_size_limit={32 * MIB}")  # the WAL shrinks back after a checkpoint
         self.db.executescript(SCHEMA)
+        if "sha256" not in {r["name"] for r in self.db.execute("PRAGMA table_info(messages)")}:
+            self.db.execute("ALTER TABLE messages ADD COLUMN sha256 TEXT")  # a data dir of an older osokit
         self.evidence_bodies = evidence_bodies
         self.show_pgn = show_pgn
+        self.evidence_max_bytes, self.disk_floor_bytes = evidence_max_bytes, disk_floor_bytes
+        self._evidence_bytes: int | None = None  # what the evidence log takes, counted when first needed
         self._depth = 0  # how many transaction()/group() blocks are open now
         self._open = False  # a transaction is open (possibly a group waiting for its commit)
         self._waiters: list[asyncio.Future[None]] = []
@@ -255,7 +285,7 @@ class Store:
 
     def _undo(self, name: str) -> None:
         """Undo one exchange's writes; if SQLite already rolled the whole transaction back, fail the group."""
-        self._next_id = None
+        self._next_id = self._evidence_bytes = None
         if self.db.in_transaction:
             try:
                 self.db.execute(f"ROLLBACK TO {name}")
@@ -302,6 +332,7 @@ class Store:
                 self.db.execute("ROLLBACK")
         self._open = False
         self._next_id = None  # ids handed out in the rolled-back transaction are free again
+        self._evidence_bytes = None
 
     # --- meta ------------------------------------------------------------------------------------
 
@@ -366,16 +397,24 @@ class Store:
         """Record the messages of one exchange (a request and its answer); returns the exchange id.
 
         Ids are assigned here (one writer), so the exchange id, the id of its first message, goes in
-        with the rows in one statement.
+        with the rows in one statement. An exchange answered with a fault keeps only a prefix of each
+        long body, with the body's sha256 and size; past the cap the oldest exchanges make room.
         """
         self._exchanges += 1
         keep_body = self.evidence_bodies and self._exchanges % self.evidence_bodies == 0
+        refused = any(m.fault for m in messages)
         if self._next_id is None:
             self._next_id = (self.db.execute("SELECT max(id) FROM messages").fetchone()[0] or 0) + 1
         exchange = self._next_id
-        rows = []
+        rows, stored = [], 0
         for offset, m in enumerate(messages):
-            body = (m.body if self.show_pgn else mask_pgns(m.body)) if keep_body else None
+            body, digest = None, None
+            if keep_body:
+                body = m.body if self.show_pgn else mask_pgns(m.body)
+                if refused and len(body) > REFUSED_PREFIX:
+                    body, digest = body[:REFUSED_PREFIX], hashlib.sha256(m.body).hexdigest()
+            headers = json.dumps(m.headers) if m.headers else None
+            stored += _ROW_BYTES + len(body or b"") + len(headers or "")
             rows.append(
                 (
                     exchange + offset,
@@ -391,14 +430,60 @@ class Store:
                     m.fault,
                     m.validation,
                     m.duration_ms,
-                    json.dumps(m.headers) if m.headers else None,
+                    headers,
                     body,
                     len(m.body),
+                    digest,
                 )
             )
-        self.db.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        if self.evidence_max_bytes:
+            self._evidence_bytes = self.evidence_bytes() + stored
+        self.db.executemany(f"INSERT INTO messages ({_COLUMNS}) VALUES ({','.join('?' * 17)})", rows)
         self._next_id = exchange + len(rows)
+        if self.evidence_max_bytes and (self._evidence_bytes or 0) > self.evidence_max_bytes:
+            self._evict(keep_from=exchange)
         return exchange
+
+    def evidence_bytes(self) -> int:
+        """About what the evidence log takes in the database (bodies, headers, rows)."""
+        if self._evidence_bytes is None:
+            self._evidence_bytes = self.db.execute(
+                "SELECT coalesce(sum(coalesce(length(body), 0) + coalesce(length(headers), 0) + ?), 0) FROM messages",
+                (_ROW_BYTES,),
+            ).fetchone()[0]
+        return self._evidence_bytes
+
+    def _evict(self, keep_from: int) -> None:
+        """Delete the oldest exchanges, whole, until the log is at 90% of its cap; never those from
+        ``keep_from`` on (the exchange being written). Only the evidence: nothing else is touched."""
+        excess, freed, cutoff = self.evidence_bytes() - self.evidence_max_bytes * 9 // 10, 0, None
+        rows = self.db.execute(
+            "SELECT exchange, coalesce(length(body), 0) + coalesce(length(headers), 0) + ? FROM messages "
+            "WHERE id < ? ORDER BY id",
+            (_ROW_BYTES, keep_from),
+        )
+        for exchange, size in rows:
+            if freed >= excess and exchange != cutoff:
+                cutoff = exchange
+                break
+            cutoff, freed = exchange, freed + size
+        else:
+            cutoff = keep_from
+        self.db.execute("DELETE FROM messages WHERE id < ?", (cutoff,))
+        self._evidence_bytes = self.evidence_bytes() - freed
+
+    def check_floor(self) -> None:
+        """Refuse to start a new session when the data dir's disk has less free space than the floor."""
+        if not self.disk_floor_bytes:
+            return
+        free = shutil.disk_usage(self.path.parent).free
+        if free < self.disk_floor_bytes:
+            raise OsoFault(
+                faults.TIJDELIJK,
+                f"only {free / MIB:.1f} MB free for the simulator's data, below its floor of "
+                f"{self.disk_floor_bytes / MIB:.0f} MB: no new sessions until space is freed "
+                "(sessions under way go on)",
+            )
 
     def messages(
         self,
@@ -419,12 +504,7 @@ class Store:
             if value:
                 clauses.append(f"{column} = ?")
                 args.append(value)
-        columns = (
-            "*"
-            if with_body
-            else "id, exchange, at, direction, endpoint, operation, peer, vendor, sessie_id, "
-            "http_status, fault, validation, duration_ms, headers, size"
-        )
+        columns = _COLUMNS if with_body else _COLUMNS.replace(", body,", ",")
         rows = self.db.execute(
             f"SELECT {columns} FROM messages WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?", (*args, limit)
         )

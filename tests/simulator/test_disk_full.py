@@ -28,6 +28,7 @@ from oso.faults import OsoFault
 from tests.simulator.serve import SMALL_COHORT_ARGS, start
 
 DISK_MB = 24
+ARGS = (*SMALL_COHORT_ARGS, "--disk-floor-mb", "0")  # no floor: this test is about commits that fail
 HEADERS = {"content-type": "text/xml; charset=utf-8"}
 TIMEOUT = 10  # seconds: an answer that takes longer is a hang
 
@@ -204,7 +205,7 @@ def in_parallel(group: list[Client]) -> list[int]:
 @pytest.mark.timeout(240)
 def test_full_disk_refuses_clearly_loses_nothing_and_recovers_without_restart(small_disk, tmp_path):
     data, tally = small_disk / "data", Tally()
-    served = start(data, *SMALL_COHORT_ARGS, log_dir=tmp_path)
+    served = start(data, *ARGS, log_dir=tmp_path)
     try:
         group = clients(served.url, 3)
         for c in group:  # healthy: everything acknowledged
@@ -222,7 +223,7 @@ def test_full_disk_refuses_clearly_loses_nothing_and_recovers_without_restart(sm
 
         # Restarted on the full disk: it starts, and answers clearly (no bare 500, no reset connection).
         served.stop()
-        served = start(data, *SMALL_COHORT_ARGS, healthy=False, log_dir=tmp_path)
+        served = start(data, *ARGS, healthy=False, log_dir=tmp_path)
         client = clients(served.url, 1)[0]
         client.tally = tally
         assert client.round() == 0
@@ -243,7 +244,7 @@ def test_full_disk_refuses_clearly_loses_nothing_and_recovers_without_restart(sm
 
         # Restart: exactly what was acknowledged is there, nothing refused is.
         served.stop()
-        served = start(data, *SMALL_COHORT_ARGS, log_dir=tmp_path)
+        served = start(data, *ARGS, log_dir=tmp_path)
         check_consistent(served.url, tally)
         print(
             f"\nfull-disk test: {sum(rounds)} rounds of 3 clients until full; acknowledged "
