@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from load import slo
+from simulator.connections import PER_CLIENT
 
 HERE = Path(__file__).parent
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -316,12 +317,17 @@ def load_run(r: LoadRun) -> int:
     return PASSED if ok else FAILED
 
 
+def _connections_for(users: int) -> list[str]:
+    """All users connect from loopback, one address: let them all in (a user may hold two connections)."""
+    return ["--max-connections-per-client", str(max(PER_CLIENT, 2 * users))]
+
+
 @contextlib.contextmanager
 def _simulator_for(r: LoadRun) -> Iterator[str]:
     if r.target:
         yield check_target(r.target)
         return
-    args = ["--cohort", f"povo={r.cohort}", "--evidence-bodies", "100"]
+    args = ["--cohort", f"povo={r.cohort}", "--evidence-bodies", "100", *_connections_for(r.users)]
     if r.faults:
         if not r.faults.is_file():
             raise LoadError(f"--faults {r.faults}: no such file")
@@ -351,7 +357,7 @@ def replay(r: Replay) -> int:
     shards = r.shards or max(1, os.cpu_count() or 1)
     users = r.users or 2 * shards
     r.out.mkdir(parents=True, exist_ok=True)
-    args = ["--cohort", f"povo={r.cohort}", "--evidence-bodies", "1000"]
+    args = ["--cohort", f"povo={r.cohort}", "--evidence-bodies", "1000", *_connections_for(users)]
     args += [a for other in ("popo", "vovo", "binnenbrin") for a in ("--cohort", f"{other}=0")]
     print(f"starting {shards} simulator(s) with {r.cohort:,} povo pupils in {r.out} ...", file=sys.stderr)
     started_sim = time.monotonic()

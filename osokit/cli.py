@@ -113,6 +113,16 @@ def _non_negative(value: str) -> int:
     return int(value)
 
 
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < 86_400:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a number of seconds (0 or more, less than a day)")
+    return seconds
+
+
 def _cohort(values: list[str] | None) -> dict[str, int] | None:
     if not values:
         return None
@@ -143,6 +153,8 @@ def serve(args: argparse.Namespace) -> int:
         show_pgn=args.show_pgn,
         evidence_max_mb=args.evidence_max_mb,
         disk_floor_mb=args.disk_floor_mb,
+        header_timeout=args.header_timeout,
+        max_connections_per_client=args.max_connections_per_client,
         zoeksleutel_scheme=args.zoeksleutel_scheme,
         cohort=_cohort(args.cohort),
         vut=args.vut,
@@ -519,6 +531,20 @@ def build_parser() -> argparse.ArgumentParser:
         default="hmac-sha256",
         choices=["hmac-sha256", "plain"],
         help="how a PGN becomes a zoeksleutel (plain puts it in clear: debugging only)",
+    )
+    sv.add_argument(
+        "--header-timeout",
+        type=_seconds,
+        default=10.0,
+        metavar="S",
+        help="close a connection whose request headers are not complete within S seconds (default 10; 0 = never)",
+    )
+    sv.add_argument(
+        "--max-connections-per-client",
+        type=_non_negative,
+        default=256,
+        metavar="N",
+        help="connections one client (IP address) may hold at once; more get HTTP 503 (default 256; 0 = no limit)",
     )
     sv.add_argument("--cohort", action="append", metavar="PROFILE=N", help="generated pupils, e.g. povo=185000")
     sv.add_argument(

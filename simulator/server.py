@@ -17,12 +17,14 @@ from typing import TextIO
 
 import uvicorn
 
+from simulator import connections
 from simulator.app import create_app
 from simulator.service import Config, Simulator
 from simulator.store import StoreUnavailable, storage_error
 from simulator.tls import CertAwareHttpProtocol, uvicorn_ssl_options
 
 LOOPBACK_NAMES = ("localhost",)
+LISTEN_BACKLOG = 2048  # connections the kernel queues for accepting
 
 
 class ServeError(Exception):
@@ -49,7 +51,7 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    sock.listen(2048)
+    sock.listen(LISTEN_BACKLOG)
     return sock
 
 
@@ -64,6 +66,11 @@ class Server(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, simulator: Simulator) -> None:
         super().__init__(config)
         self.simulator = simulator
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        for sock in sockets or []:  # asyncio set the kernel's queue to its accept burst; keep the queue long
+            sock.listen(LISTEN_BACKLOG)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         await self.simulator.close_clients()
@@ -114,8 +121,10 @@ def prepare(
     url = f"{'https' if config.tls else 'http'}://{_url_host(host)}:{sock.getsockname()[1]}"
     simulator.base_url = url
     app = create_app(simulator)
-    uv_config = uvicorn.Config(
+    uv_config = connections.Config(
         app,
+        header_timeout=config.header_timeout,
+        per_client=config.max_connections_per_client,
         http=CertAwareHttpProtocol,
         proxy_headers=False,
         log_level=log_level,

@@ -48,6 +48,8 @@ class Config:
     zoeksleutel_scheme: str = "hmac-sha256"
     max_request_bytes: int = envelope.MAX_REQUEST_BYTES
     body_timeout: float = 10.0  # seconds a request body may take to arrive
+    header_timeout: float = 10.0  # seconds a connection may take to send its request headers (0: no limit)
+    max_connections_per_client: int = 256  # connections one IP address may hold at once (0: no limit)
     outbound_timeout: float = 10.0
     cohort: dict[str, int] | None = None  # override the scenario's cohort sizes (load runs)
     vut: str | None = None  # host a vendor under test: "reference" or "mutant:<name>" (conformance runs)

@@ -36,6 +36,7 @@ try:  # httptools (a C parser) is the faster of uvicorn's two; h11 (pure Python)
 except ImportError:  # pragma: no cover
     _Fastest = H11Protocol  # type: ignore[assignment,misc]
 
+from simulator.connections import Guarded
 from simulator.pki import Pki, vendor_of
 
 TLS = "tls"
@@ -103,12 +104,13 @@ class CertAware:
         return app_then_settle
 
 
-class CertAwareH11Protocol(CertAware, H11Protocol):
-    """uvicorn's pure-Python h11 protocol, cert-aware."""
+class CertAwareH11Protocol(CertAware, Guarded, H11Protocol):
+    """uvicorn's pure-Python h11 protocol, cert-aware and guarded against slow and silent clients."""
 
 
-class CertAwareHttpProtocol(CertAware, _Fastest):  # type: ignore[misc,valid-type]
-    """uvicorn's httptools protocol (h11 when httptools is missing), cert-aware: what the simulator serves with."""
+class CertAwareHttpProtocol(CertAware, Guarded, _Fastest):  # type: ignore[misc,valid-type]
+    """uvicorn's httptools protocol (h11 when httptools is missing), cert-aware and guarded against slow
+    and silent clients (simulator/connections.py): what the simulator serves with."""
 
 
 def tls_extension(transport: asyncio.BaseTransport, *, server_cert: str | None = None) -> dict[str, object] | None:

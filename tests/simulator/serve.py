@@ -4,6 +4,7 @@ dir, or to measure its memory from outside. Loopback only; every wait is bounded
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -53,9 +54,21 @@ class Served:
         return self.stdout.read_text(errors="replace") + self.stderr.read_text(errors="replace")
 
 
-def start(data_dir: Path, *args: str, timeout: float = 60, healthy: bool = True, log_dir: Path | None = None) -> Served:
+def _limit_files(n: int) -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+
+
+def start(
+    data_dir: Path,
+    *args: str,
+    timeout: float = 60,
+    healthy: bool = True,
+    log_dir: Path | None = None,
+    max_files: int | None = None,
+) -> Served:
     """`python -m osokit.cli serve --port 0 --data-dir DATA_DIR [ARGS]`, once it answers /healthz
-    (with 200; with any answer when not ``healthy``, as on a full disk).
+    (with 200; with any answer when not ``healthy``, as on a full disk). ``max_files``: the server's
+    file-descriptor limit (RLIMIT_NOFILE).
 
     Output goes to files in ``log_dir``, by default beside the data dir (a pipe nobody drains would block
     the server)."""
@@ -65,7 +78,13 @@ def start(data_dir: Path, *args: str, timeout: float = 60, healthy: bool = True,
     out, err = (log_dir / f"{data_dir.name}.{n}.{kind}" for kind in ("out", "err"))
     command = [sys.executable, "-m", "osokit.cli", "serve", "--port", "0", "--data-dir", str(data_dir), *args]
     with out.open("wb") as stdout, err.open("wb") as stderr:
-        proc = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=os.environ | {"PYTHONUNBUFFERED": "1"})
+        proc = subprocess.Popen(
+            command,
+            stdout=stdout,
+            stderr=stderr,
+            env=os.environ | {"PYTHONUNBUFFERED": "1"},
+            preexec_fn=None if max_files is None else lambda: _limit_files(max_files),
+        )
     served = Served(proc, "", out, err)
     deadline = time.monotonic() + timeout
     while "listening on " not in out.read_text():
