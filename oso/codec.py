@@ -18,15 +18,19 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from lxml import etree
 
 from oso import dossier as model
 from oso.namespaces import DOSSIER
-from oso.parsing import parse
+from oso.parsing import XmlError, parse
 from oso.xmlmodel import XmlFragment, namespace_of
 
 T = TypeVar("T")
+# xs:dateTime may leave out the timezone; OSO is Dutch, so such a moment is read as Dutch time (and every
+# datetime in a model is aware: comparing it with another never fails).
+DUTCH_TIME = ZoneInfo("Europe/Amsterdam")
 _SCALARS = (str, bool, int, Decimal, date, datetime, XmlFragment)
 _PREFIX = "{" + DOSSIER + "}"
 
@@ -187,8 +191,59 @@ def to_text(obj: Any, name: str, *, pretty: bool = True) -> str:
 
 
 def to_element(obj: Any, name: str) -> etree._Element:
-    """Any model value as an lxml element named ``name`` in the dossier namespace."""
-    return etree.fromstring(to_text(obj, name, pretty=False))
+    """Any model value as an lxml element ``name`` in its class's namespace, built as a tree: lxml escapes
+    every text, and an XmlFragment goes in as the one element it parses to, so nothing can be injected.
+    What every SOAP message is made of; :func:`to_text` is the fast path for whole dossiers."""
+    return _element(obj, name, namespace_of(type(obj)), None)
+
+
+def _element(obj: Any, name: str, ns: str, parent: etree._Element | None) -> etree._Element:
+    tag, nsmap = f"{{{ns}}}{name}", None if parent is not None and _default_ns(parent) == ns else {None: ns}
+    element = etree.Element(tag, nsmap=nsmap) if parent is None else etree.SubElement(parent, tag, nsmap=nsmap)
+    for f in _fields(type(obj)):
+        value = getattr(obj, f.name)
+        if value is None or value == ():
+            continue
+        if f.kind == "attr":
+            element.set(f.xml, f.to_text(value))
+        elif f.kind == "text":
+            element.text = f.to_text(value)
+        elif f.kind == "groups":
+            for group in value:
+                for g in _fields(type(group)):
+                    if getattr(group, g.name) not in (None, ()):
+                        _append(element, g, getattr(group, g.name))
+        else:
+            _append(element, f, value)
+    return element
+
+
+def _default_ns(element: etree._Element) -> str | None:
+    return element.nsmap.get(None)
+
+
+def _append(parent: etree._Element, f: _Field, value: Any) -> None:
+    items = value if f.kind != "one" else (value,)
+    if f.kind == "lijst":
+        wrapper = typing.cast(str, f.wrapper_tag)
+        parent = etree.SubElement(parent, wrapper, nsmap=None if _default_ns(parent) == f.ns else {None: f.ns})
+    for item in items:
+        if f.to_text is None:
+            _element(item, f.xml, f.ns, parent)
+        elif f.type is XmlFragment:
+            parent.append(fragment_element(item))
+        else:
+            nsmap = None if _default_ns(parent) == f.ns else {None: f.ns}
+            etree.SubElement(parent, f.tag, nsmap=nsmap).text = f.to_text(item)
+
+
+def fragment_element(fragment: str) -> etree._Element:
+    """An XmlFragment as the element it is, through the hardened parser: ValueError unless it is exactly one
+    well-formed element without a DOCTYPE (so it can neither break nor add to the message around it)."""
+    try:
+        return parse(fragment.encode())
+    except XmlError as exc:
+        raise ValueError(f"not one well-formed XML element: {exc}") from None
 
 
 def encode(dossier: model.Dossier, *, pretty: bool = True) -> bytes:
@@ -214,7 +269,8 @@ def _scalar(kind: type, element: etree._Element) -> Any:
         if kind is Decimal:
             return Decimal(value)
         if kind is datetime:
-            return datetime.fromisoformat(value)
+            moment = datetime.fromisoformat(value)
+            return moment if moment.tzinfo else moment.replace(tzinfo=DUTCH_TIME)
         return date.fromisoformat(value)
     except (ValueError, InvalidOperation) as exc:
         name = etree.QName(element).localname

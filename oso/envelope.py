@@ -7,10 +7,10 @@ hardened parser (no DTDs, no entities, no network, bounded size and depth).
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 from lxml import etree
 
@@ -95,32 +95,52 @@ def body_element(root: etree._Element) -> etree._Element:
 
 
 def decode(operation: etree._Element) -> Any:
-    """The typed request of a checked body element."""
-    cls = OPERATIONS[etree.QName(operation).localname][0]
-    return codec.from_element(operation, cls)
+    """The typed request of a checked body element; SchemaFout where it passes the schema but does not
+    fit osokit's reading of it (a terugkoppelingRequest carrying a dossier element, a year past 9999)."""
+    return _typed(operation, OPERATIONS[etree.QName(operation).localname][0])
 
 
-def _envelope(body: str) -> bytes:
-    return (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<soap:Envelope xmlns:soap="{SOAP11}">'
-        f"<soap:Header/><soap:Body>{body}</soap:Body></soap:Envelope>"
-    ).encode()
+def _typed(element: etree._Element, cls: type, prefix: str = "") -> Any:
+    try:
+        return codec.from_element(element, cls)
+    except codec.CodecError as exc:
+        message = str(exc).split(": ", 1)[-1] if exc.line else str(exc)
+        raise OsoFault(faults.SCHEMA_FOUT, prefix + message, where=f"line {exc.line}" if exc.line else None) from None
+
+
+def _envelope(body: etree._Element) -> bytes:
+    """``body`` in a SOAP 1.1 envelope: a tree serialised by lxml, so the answer is always well-formed."""
+    envelope = etree.Element(_ENVELOPE, nsmap={"soap": SOAP11})
+    etree.SubElement(envelope, _HEADER)
+    etree.SubElement(envelope, _BODY).append(body)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(envelope, encoding="UTF-8")
 
 
 def message(msg: object) -> bytes:
     """A typed request or response in a SOAP envelope."""
-    return _envelope(codec.to_text(msg, element_name(msg), pretty=False))
+    return _envelope(codec.to_element(msg, element_name(msg)))
+
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` with every character XML 1.0 cannot carry (NUL, other controls, lone surrogates) written
+    as an escape such as ``\\x00``: a fault may echo what a client sent, and must stay well-formed."""
+    return _NOT_XML.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), text)
 
 
 def fault(error: OsoFault) -> bytes:
     """A SOAP 1.1 Fault whose detail carries the catalogue code, the message and where."""
-    where = f"<locatie>{escape(error.where)}</locatie>" if error.where else ""
-    return _envelope(
-        f"<soap:Fault><faultcode>soap:{error.spec.party.value}</faultcode>"
-        f"<faultstring>{escape(error.code)}: {escape(error.message)}</faultstring>"
-        f'<detail><fout xmlns="{SERVICE}"><code>{escape(error.code)}</code>'
-        f"<melding>{escape(error.message)}</melding>{where}</fout></detail></soap:Fault>"
-    )
+    element = etree.Element(_FAULT)
+    etree.SubElement(element, "faultcode").text = f"soap:{error.spec.party.value}"
+    etree.SubElement(element, "faultstring").text = xml_text(f"{error.code}: {error.message}")
+    fout = etree.SubElement(etree.SubElement(element, "detail"), f"{{{SERVICE}}}fout", nsmap={None: SERVICE})
+    etree.SubElement(fout, f"{{{SERVICE}}}code").text = error.code
+    etree.SubElement(fout, f"{{{SERVICE}}}melding").text = xml_text(error.message)
+    if error.where:
+        etree.SubElement(fout, f"{{{SERVICE}}}locatie").text = xml_text(error.where)
+    return _envelope(element)
 
 
 def _fault_of(element: etree._Element) -> OsoFault:
@@ -170,4 +190,4 @@ def read_response(
         raise OsoFault(
             faults.SCHEMA_FOUT, "answer: " + error.message.replace(f"{{{SERVICE}}}", ""), where=f"line {error.line}"
         )
-    return codec.from_element(element, expected)
+    return _typed(element, expected, "answer: ")

@@ -69,7 +69,12 @@ PGN_ONVERSLEUTELD = _f("PgnOnversleuteld", T, "a pupil number (PGN) was sent in 
 ZOEKSLEUTEL_ONGELDIG = _f("ZoeksleutelOngeldig", T, "the zoeksleutel cannot be read with this simulator's scheme")
 DOSSIER_ONGELDIG = _f("DossierOngeldig", T, "the carried dossier fails its schema or business rules")
 INTERNE_FOUT = _f("InterneFout", T, "the simulator hit an unexpected error", party=Party.SERVER)
-TIJDELIJK = _f("TijdelijkNietBeschikbaar", T, "service temporarily unavailable (injected fault)", party=Party.SERVER)
+TIJDELIJK = _f(
+    "TijdelijkNietBeschikbaar",
+    T,
+    "service temporarily unavailable (its storage is full or failing, or an injected fault): retry later",
+    party=Party.SERVER,
+)
 # Non-SOAP requests get plain HTTP errors with these codes in a small JSON body.
 GEEN_SOAP_VERZOEK = _f("GeenSoapVerzoek", T, "not a SOAP request (content type is not text/xml)", http_status=415)
 METHODE_NIET_TOEGESTAAN = _f("MethodeNietToegestaan", T, "use POST for SOAP, GET ?wsdl for the WSDL", http_status=405)

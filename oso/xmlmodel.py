@@ -26,10 +26,12 @@ T = TypeVar("T")
 
 
 class XmlFragment(str):
-    """An XML element kept as text (no declaration): embedded verbatim, read back as text.
+    """An XML element kept as text (no declaration), read back as text.
 
     Used where a message carries a document that is stored and checked as a whole, such as the
-    dossier in a documentResponse, so it is not decoded and re-encoded on every hop.
+    dossier in a documentResponse, so it is not decoded into the model and re-encoded on every hop.
+    Written into a message as the one element it parses to (:func:`oso.codec.fragment_element`),
+    never pasted: text that is not exactly one well-formed element is refused.
     """
 
 

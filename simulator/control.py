@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from oso import zoeksleutel
+from oso import codec, zoeksleutel
 from oso.identifiers import pupil_number_kind
 from simulator.admin import BadRequest, _json
 from simulator.las import IMPORT_STEPS, pupil_key
@@ -152,11 +152,15 @@ def routes(sim: Simulator) -> list[Route]:
         versions = []
         for n, v in enumerate(data.get("versions") or [], start=1):
             try:
-                versions.append((datetime.fromisoformat(v["prepared"]), str(v["dossier"])))
-            except (KeyError, TypeError, ValueError) as exc:
+                prepared = datetime.fromisoformat(v["prepared"])
+                codec.fragment_element(v["dossier"])  # one well-formed element, or nothing is stored
+                versions.append((prepared, v["dossier"]))
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 raise BadRequest(
                     f"versions[{n}]: needs prepared (date-time with timezone) and dossier (XML): {exc}"
                 ) from None
+            if prepared.tzinfo is None:
+                raise BadRequest(f"versions[{n}]: prepared needs a timezone, e.g. 2026-06-20T09:00:00+02:00")
         if not versions:
             raise BadRequest("versions: at least one prepared dossier")
         with sim.store.transaction():

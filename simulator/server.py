@@ -82,8 +82,8 @@ def _simulator(config: Config) -> Simulator:
     try:
         return Simulator(config)
     except (sqlite3.Error, StoreUnavailable) as exc:
-        error = storage_error(exc) or exc
-        raise ServeError(f"cannot use the data dir {config.data_dir}: {getattr(error, 'reason', error)}") from None
+        error = storage_error(exc)
+        raise ServeError(f"cannot use the data dir {config.data_dir}: {error.reason if error else exc}") from None
 
 
 @dataclass

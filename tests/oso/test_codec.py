@@ -11,6 +11,7 @@ from fixtures.generator import Size
 from oso import codec
 from oso import dossier as m
 from oso import transport as t
+from oso.namespaces import SERVICE
 from oso.parsing import XmlError
 from oso.profiles import Profile
 from tests.conftest import fuzz_budgets, fuzz_settings
@@ -168,3 +169,17 @@ def test_a_mutated_dossier_decodes_to_a_value_that_round_trips_or_fails_clearly(
         assert codec.decode(codec.encode(dossier)) == dossier
 
     check()
+
+
+@pytest.mark.parametrize(
+    ("sent", "offset"), [("2026-01-15T10:00:00", "+01:00"), ("2026-06-15T10:00:00", "+02:00")], ids=["winter", "summer"]
+)
+def test_a_date_time_without_a_timezone_is_read_as_dutch_time(sent, offset):
+    body = (
+        f'<documentRequest xmlns="{SERVICE}"><sessieId>s</sessieId><bronBrin>b</bronBrin>'
+        "<bronRouteringsKenmerk>r</bronRouteringsKenmerk><doelBrin>d</doelBrin>"
+        "<doelRouteringsKenmerk>r</doelRouteringsKenmerk><overdrachtsoort>o</overdrachtsoort>"
+        f"<dossierVerzameldatum>{sent}</dossierVerzameldatum></documentRequest>"
+    )
+    read = codec.from_element(etree.fromstring(body), t.DocumentRequest)
+    assert read.dossier_verzameldatum.isoformat() == sent + offset
