@@ -64,7 +64,7 @@ def test_validate_with_the_official_schema_dir(official_dir, capsys):
     [
         (["fixtures", "validate", "/nonexistent/x.xml"], "no such file or directory"),
         (["fixtures", "validate", "--schema-dir", "/nonexistent", "."], "not a directory"),
-        (["fixtures", "generate", "--profile", "popo", "--count", "0", "--out", "x"], "--count must be at least 1"),
+        (["fixtures", "generate", "--profile", "popo", "--count", "0", "--out", "x"], "--count 0: use at least 1"),
         (["fixtures", "generate", "--profile", "popo", "--count", "1", "--out", "x", "--case", "nope"], "unknown case"),
     ],
 )
@@ -86,6 +86,4 @@ def test_cases_lists_edge_cases_and_known_bad_variants(capsys):
 
 
 def test_help_exits_cleanly(capsys):
-    with pytest.raises(SystemExit) as info:
-        main(["fixtures", "generate", "--help"])
-    assert info.value.code == 0 and "--profile" in capsys.readouterr().out
+    assert main(["fixtures", "generate", "--help"]) == 0 and "--profile" in capsys.readouterr().out
