@@ -18,6 +18,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from oso.profiles import Profile
 
@@ -59,6 +60,10 @@ class Parser(argparse.ArgumentParser):
         if not hasattr(namespace, "command_parser"):
             namespace.command_parser = self
         return namespace, extras
+
+    def error(self, message: str) -> NoReturn:
+        """One line, whatever the value quoted in it holds (newlines, control characters are escaped)."""
+        super().error("".join(c if c.isprintable() else repr(c)[1:-1] for c in message))
 
 
 # --- fixtures ------------------------------------------------------------------------------------
