@@ -328,6 +328,10 @@ def _transfers(value: str) -> tuple[str, ...]:
     return chosen
 
 
+SHOWN_FAILURES = 20
+"""Failing checks ``conformance run`` lists on the console; the reports hold them all."""
+
+
 def conformance_run(args: argparse.Namespace) -> int:
     import shlex
     import time
@@ -349,9 +353,16 @@ def conformance_run(args: argparse.Namespace) -> int:
     )
     started = time.monotonic()
     try:
-        outcome = run(request)
+        outcome = run(request, quiet=True)  # pytest's own progress dots stay out of the console
     except SetupError as exc:
         raise UsageError(str(exc)) from None
+    failures = outcome.results.failures if outcome.results else ()
+    for check in failures[:SHOWN_FAILURES]:
+        message = (check.message or "").split("\n")[0][:160]
+        line = f"{check.outcome.upper():<6} {check.level:<6} {check.id} [{check.rule}]"
+        print(f"{line}: {message}" if message else line)
+    if len(failures) > SHOWN_FAILURES:
+        print(f"... and {len(failures) - SHOWN_FAILURES} more failing checks: see the reports")
     print(describe(outcome, time.monotonic() - started))
     if outcome.error:
         print(f"osokit: error: {outcome.error}", file=sys.stderr)
