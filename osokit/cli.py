@@ -199,6 +199,17 @@ def _readable_file(flag: str, path: Path | None) -> None:
         raise invalid(flag, path, "no such file" if not path.exists() else "not a file")
 
 
+def _fault_profile(flag: str, given: Path | None) -> Path | None:
+    """A fault-profile file, or the name of one that ships with osokit (so it works outside the checkout)."""
+    from simulator.faultinject import shipped_profiles
+
+    shipped = {path.stem: path for path in shipped_profiles()}
+    if given is None or given.is_file() or str(given) not in shipped:
+        _readable_file(flag, given)
+        return given
+    return shipped[str(given)]
+
+
 def check_serve(args: argparse.Namespace) -> None:
     from simulator.faultinject import FaultProfile, FaultProfileError
     from simulator.register import ScenarioError, load_scenario
@@ -212,11 +223,12 @@ def check_serve(args: argparse.Namespace) -> None:
 
         if args.vut.removeprefix("mutant:") not in MUTANTS or not args.vut.startswith("mutant:"):
             raise invalid("--vut", args.vut, "use reference or mutant:<name> (`osokit conformance mutants --list`)")
+    _readable_file("--scenario", args.scenario)
+    args.faults = _fault_profile("--faults", args.faults)
     for flag, path, load, error in (
         ("--scenario", args.scenario, load_scenario, ScenarioError),
         ("--faults", args.faults, FaultProfile.load, FaultProfileError),
     ):
-        _readable_file(flag, path)
         try:
             path and load(path)
         except error as exc:
@@ -501,7 +513,7 @@ def check_load_run(args: argparse.Namespace) -> None:
         for flag, given in (("--faults", args.faults), ("--cohort", args.cohort)):
             if given is not None:
                 raise invalid(flag, given, "only with --start-simulator (a running --target keeps its own)")
-    _readable_file("--faults", args.faults)
+    args.faults = _fault_profile("--faults", args.faults)
     at_least("--cohort", args.cohort, 1, MAX_COHORT)
     args.cohort = 10_000 if args.cohort is None else args.cohort
 
@@ -670,7 +682,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the SQLite state lives (default out/simulator); reused across restarts",
     )
     sv.add_argument("--scenario", type=Path, metavar="FILE", help="scenario TOML (default: the shipped default)")
-    sv.add_argument("--faults", type=Path, metavar="FILE", help="fault-injection profile TOML")
+    sv.add_argument(
+        "--faults",
+        type=Path,
+        metavar="FILE",
+        help="fault-injection profile TOML, or the name of one that ships with osokit (e.g. flaky-bron)",
+    )
     sv.add_argument("--tls", action="store_true", help="HTTPS with one client certificate per vendor (mTLS)")
     sv.add_argument("--pki-dir", type=Path, default=Path("pki"), metavar="DIR", help="test PKI (osokit pki init)")
     sv.add_argument("--fsync", action="store_true", help="fsync every commit: durable against a machine crash too")
@@ -798,7 +815,9 @@ def build_parser() -> argparse.ArgumentParser:
     lr.add_argument("--out", type=Path, default=Path("out/load"), metavar="DIR", help="where CSV, HTML and JSON go")
     lr.add_argument("--slo", metavar="SPEC", help='objectives, e.g. "p99<250ms,errors=0,conformance=0"')
     lr.add_argument("--processes", type=int, default=1, metavar="K", help="locust processes (master + workers)")
-    lr.add_argument("--faults", type=Path, metavar="FILE", help="with --start-simulator: a fault profile")
+    lr.add_argument(
+        "--faults", type=Path, metavar="FILE", help="with --start-simulator: a fault profile (file or shipped name)"
+    )
     lr.add_argument("--cohort", type=int, metavar="N", help="with --start-simulator: povo pupils (default 10,000)")
     lr.add_argument(
         "--user-class",

@@ -189,3 +189,13 @@ def test_piped_progress_is_a_line_every_few_seconds(monkeypatch):
     lines = stream.getvalue().splitlines()
     assert [line.split("%")[0].split()[-1] for line in lines] == ["50", "83", "100"]  # at 5.1 s, 10.2 s, and the end
     assert "\r" not in stream.getvalue()
+
+
+def test_a_shipped_fault_profile_is_found_by_name_from_any_folder(tmp_path, monkeypatch):
+    from osokit.cli import parse
+    from simulator.faultinject import SHIPPED_DIR
+
+    monkeypatch.chdir(tmp_path)
+    assert parse(["serve", "--faults", "flaky-bron"]).faults == SHIPPED_DIR / "flaky-bron.toml"
+    (tmp_path / "flaky-bron").write_text('name = "mine"\n')  # a file of that name wins
+    assert parse(["serve", "--faults", "flaky-bron"]).faults.resolve() == tmp_path / "flaky-bron"
