@@ -17,10 +17,14 @@ BROWSER_INSTALL ?= yes
 
 install: $(STAMP)
 
+# PIP_EDITABLE: setuptools notes every editable install ("Editable installation. Please be careful
+# with folders ..."): a note, not a problem, and the only line an install would otherwise print.
+PIP_EDITABLE := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e
+
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(PIP_EDITABLE) '.[dev]'
 	@touch $(STAMP)
 
 browser:
@@ -39,7 +43,7 @@ test-slow: install browser
 
 # The bench extra (spyne, the SOAP service the Traffic Center is compared with) only for `make bench`.
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(PIP_EDITABLE) '.[dev,bench]'
 	@touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
