@@ -225,14 +225,16 @@ def check_serve(args: argparse.Namespace) -> None:
             raise invalid("--vut", args.vut, "use reference or mutant:<name> (`osokit conformance mutants --list`)")
     _readable_file("--scenario", args.scenario)
     args.faults = _fault_profile("--faults", args.faults)
-    for flag, path, load, error in (
-        ("--scenario", args.scenario, load_scenario, ScenarioError),
-        ("--faults", args.faults, FaultProfile.load, FaultProfileError),
-    ):
-        try:
-            path and load(path)
-        except error as exc:
-            raise UsageError(f"{flag}: {exc}") from None
+    try:
+        if args.scenario:
+            load_scenario(args.scenario)
+    except ScenarioError as exc:
+        raise UsageError(f"--scenario: {exc}") from None
+    try:
+        if args.faults:
+            FaultProfile.load(args.faults)
+    except FaultProfileError as exc:
+        raise UsageError(f"--faults: {exc}") from None
     if args.data_dir.exists() and not args.data_dir.is_dir():
         raise invalid("--data-dir", args.data_dir, "is a file; give a folder")
 
@@ -485,6 +487,8 @@ def conformance_mutants(args: argparse.Namespace) -> int:
 
 USER_CLASSES = ("DoelLas", "BatchDoelLas", "ReRequestLas", "NotifyingBron", "BronHammer")
 """The user classes of load/locustfile.py (named here so that checking them does not import locust)."""
+MAX_PROCESSES = 64
+"""Locust processes or simulator shards at most: a guard against a typo, above any machine osokit runs on."""
 
 
 def check_load_run(args: argparse.Namespace) -> None:
@@ -494,7 +498,7 @@ def check_load_run(args: argparse.Namespace) -> None:
     if args.target is not None:
         _url("--target", args.target)
     at_least("--users", args.users, 1)
-    at_least("--processes", args.processes, 1, os.cpu_count() or 1)
+    at_least("--processes", args.processes, 1, MAX_PROCESSES)
     at_least("--max-requests", args.max_requests, 1)
     if args.spawn_rate is not None and not args.spawn_rate > 0:  # also NaN
         raise invalid("--spawn-rate", args.spawn_rate, "use a number of users per second above 0")
@@ -547,9 +551,9 @@ def load_run(args: argparse.Namespace) -> int:
 
 def check_replay(args: argparse.Namespace) -> None:
     at_least("--cohort", args.cohort, 1, MAX_COHORT)
-    at_least("--processes", args.processes, 1, os.cpu_count() or 1)
+    at_least("--processes", args.processes, 1, MAX_PROCESSES)
     at_least("--users", args.users, 0)
-    at_least("--shards", args.shards, 0, os.cpu_count() or 1)
+    at_least("--shards", args.shards, 0, MAX_PROCESSES)
 
 
 def load_replay(args: argparse.Namespace) -> int:

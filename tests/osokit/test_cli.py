@@ -199,3 +199,18 @@ def test_a_shipped_fault_profile_is_found_by_name_from_any_folder(tmp_path, monk
     assert parse(["serve", "--faults", "flaky-bron"]).faults == SHIPPED_DIR / "flaky-bron.toml"
     (tmp_path / "flaky-bron").write_text('name = "mine"\n')  # a file of that name wins
     assert parse(["serve", "--faults", "flaky-bron"]).faults.resolve() == tmp_path / "flaky-bron"
+
+
+def test_the_user_classes_checked_are_the_locustfiles():
+    import ast
+
+    from osokit.cli import USER_CLASSES
+    from tests.conftest import ROOT
+
+    tree = ast.parse((ROOT / "load" / "locustfile.py").read_text(encoding="utf-8"))
+    users = [
+        c.name
+        for c in tree.body
+        if isinstance(c, ast.ClassDef) and any(getattr(b, "id", "") == "OsoUser" for b in c.bases)
+    ]
+    assert sorted(users) == sorted(USER_CLASSES)
