@@ -161,6 +161,8 @@ DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
 
 MAX_COHORT = 1_000_000
 """Generated pupils per profile a simulator holds (the national po-vo cohort is 185,000)."""
+MAX_PROCESSES = 64
+"""Processes, threads or simulator shards at most: a guard against a typo, above any machine osokit runs on."""
 
 
 def _cohort(values: list[str] | None) -> dict[str, int] | None:
@@ -438,6 +440,10 @@ def conformance_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def check_mutants(args: argparse.Namespace) -> None:
+    at_least("--jobs", args.jobs, 1, MAX_PROCESSES)
+
+
 def conformance_mutants(args: argparse.Namespace) -> int:
     import time
 
@@ -487,8 +493,6 @@ def conformance_mutants(args: argparse.Namespace) -> int:
 
 USER_CLASSES = ("DoelLas", "BatchDoelLas", "ReRequestLas", "NotifyingBron", "BronHammer")
 """The user classes of load/locustfile.py (named here so that checking them does not import locust)."""
-MAX_PROCESSES = 64
-"""Locust processes or simulator shards at most: a guard against a typo, above any machine osokit runs on."""
 
 
 def check_load_run(args: argparse.Namespace) -> None:
@@ -794,7 +798,7 @@ def build_parser() -> argparse.ArgumentParser:
     cm.add_argument("--jobs", type=int, default=None, metavar="N", help="mutants run side by side (default: CPUs)")
     cm.add_argument("--seed", type=int, default=0, metavar="S")
     cm.add_argument("--out", type=Path, default=Path("out/mutants"), metavar="DIR", help="per-mutant results")
-    cm.set_defaults(handler=conformance_mutants)
+    cm.set_defaults(handler=conformance_mutants, check=check_mutants)
 
     ld = sub.add_parser("load", help="capacity tests: locust scenarios, the spring-intake shapes, the national replay")
     lds = ld.add_subparsers(dest="load_command", metavar="SUBCOMMAND", required=True)

@@ -143,6 +143,7 @@ BAD_ARGUMENTS = [
     (["load", "run", "--target", "http://127.0.0.1:8700", "--cohort", "5"], "--cohort 5: only with --start-simulator"),
     (["load", "replay", "--cohort", "0"], "--cohort 0: use 1..1000000"),
     (["load", "replay", "--users", "-2"], "--users -2: use at least 0"),
+    (["conformance", "mutants", "--jobs", "-1"], "--jobs -1: use 1..64"),
 ]
 
 
@@ -155,7 +156,9 @@ def test_bad_arguments_give_usage_and_one_error_line_naming_flag_value_and_choic
     code, out, err = run(capsys, *argv)
     *usage, last = err.strip().splitlines()
     assert code == 2 and out == "" and "Traceback" not in err
-    assert usage[0].startswith(f"usage: osokit {' '.join(argv[:2]) if argv[0] in ('load', 'pki') else argv[0]}")
+    assert usage[0].startswith(
+        f"usage: osokit {' '.join(argv[:2]) if argv[0] in ('load', 'pki', 'conformance') else argv[0]}"
+    )
     assert message in last and last.startswith("osokit "), last
 
 
