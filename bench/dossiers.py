@@ -26,7 +26,7 @@ def run(scale: float = 1.0) -> None:
         with tempfile.TemporaryDirectory() as tmp:
 
             def to_disk(tmp: str = tmp, count: int = count, size: Size = size) -> None:
-                write_cohort(Path(tmp) / "c", Profile.POVO, count, seed=1, size=size)
+                write_cohort(Path(tmp) / "c", Profile.POVO, count, seed=1, size=size, force=True)
 
             t = interleaved({"memory": in_memory, "disk": to_disk}, rounds=3)
         row(

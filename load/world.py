@@ -6,6 +6,7 @@ set-up channel, never the OSO wire).
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from typing import Any
@@ -14,6 +15,8 @@ import httpx
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 PAGE = 1000
+# locust logs at INFO, where httpx logs every admin request: those lines would sit among locust's own.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class World:

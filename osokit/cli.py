@@ -3,6 +3,10 @@
 Exit codes: 0 success; 1 the checked thing failed (invalid dossiers, failed conformance, SLO
 breach); 2 usage or setup errors (bad arguments, unreadable files, unreachable target).
 Errors are one line on stderr; ``OSOKIT_DEBUG=1`` adds the traceback of an internal error.
+
+Arguments are checked in two steps before any work starts (:func:`parse`): argparse for syntax, then
+each subcommand's ``check`` for ranges, combinations and the files named, which turns them into
+typed values. Both end, on bad input, in that subcommand's usage and one ``error:`` line.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from oso.profiles import Profile
 
@@ -24,34 +29,81 @@ class UsageError(Exception):
     """A problem with what the user asked for; printed as one line, exit code 2."""
 
 
+def invalid(flag: str, value: object, valid: str) -> UsageError:
+    """The one shape of an argument error: the flag, the value given, and what would be valid."""
+    return UsageError(f"{flag} {value}: {valid}")
+
+
+def at_least(flag: str, value: float | None, low: float, high: float | None = None) -> None:
+    """``value`` (unless None) within ``low`` .. ``high``; else :func:`invalid`."""
+    if value is not None and (value < low or (high is not None and value > high)):
+        raise invalid(flag, value, f"use {low}..{high}" if high is not None else f"use at least {low}")
+
+
 Handler = Callable[[argparse.Namespace], int]
+Check = Callable[[argparse.Namespace], None]
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors show the usage of the (sub)command they are about.
+
+    argparse hands a subcommand's unrecognised arguments up to the top-level parser, which reports
+    them with the top-level usage; here the deepest parser reports them itself. It also remembers
+    itself in the namespace (``args.command_parser``) so that :func:`parse` reports check errors the
+    same way.
+    """
+
+    def parse_known_args(self, args=None, namespace=None):  # noqa: ANN001, ANN201 - argparse's signature
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        if not hasattr(namespace, "command_parser"):
+            namespace.command_parser = self
+        return namespace, extras
+
+    def error(self, message: str) -> NoReturn:
+        """One line, whatever the value quoted in it holds (newlines, control characters are escaped)."""
+        super().error("".join(c if c.isprintable() else repr(c)[1:-1] for c in message))
 
 
 # --- fixtures ------------------------------------------------------------------------------------
 
 
-def fixtures_generate(args: argparse.Namespace) -> int:
-    from fixtures.cohort import CaseError, write_cohort
+def check_generate(args: argparse.Namespace) -> None:
+    from fixtures.cohort import CohortError, resolve
     from fixtures.generator import Size
+
+    at_least("--count", args.count, 1)
+    args.profile, args.size = Profile(args.profile), Size(args.size) if args.size else None
+    if args.after_eindtoets and args.profile is not Profile.POVO:
+        raise invalid("--after-eindtoets", f"with --profile {args.profile.value}", "only povo has an eindtoets update")
+    try:
+        resolve(args.profile, args.size, args.case, school_year=args.school_year)
+    except CohortError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def fixtures_generate(args: argparse.Namespace) -> int:
+    from fixtures.cohort import CohortError, write_cohort
     from osokit.progress import Progress
 
-    if args.count < 1:
-        raise UsageError("--count must be at least 1")
     try:
         summary = write_cohort(
             args.out,
-            Profile(args.profile),
+            args.profile,
             args.count,
             seed=args.seed,
-            size=Size(args.size) if args.size else None,
+            size=args.size,
             case=args.case,
             school_year=args.school_year,
             after_eindtoets=args.after_eindtoets,
-            progress=Progress(args.count, f"generating {args.profile}") if args.count >= 1000 else None,
+            force=args.force,
+            progress=Progress(args.count, f"generating {args.profile.value}") if args.count >= 1000 else None,
         )
-    except CaseError as exc:
+    except CohortError as exc:
         raise UsageError(str(exc)) from None
-    print(f"wrote {summary.count:,} {args.profile} dossiers ({summary.bytes / 1e6:,.1f} MB) to {summary.directory}")
+    size = f"{summary.bytes / 1e6:,.1f} MB"
+    print(f"wrote {summary.count:,} {args.profile.value} dossiers ({size}) to {summary.directory}")
     print(f"manifest: {summary.manifest}")
     return EXIT_OK
 
@@ -123,16 +175,86 @@ def _seconds(value: str) -> float:
     return seconds
 
 
+MAX_COHORT = 1_000_000
+"""Generated pupils per profile a simulator holds (the national po-vo cohort is 185,000)."""
+MAX_PROCESSES = 64
+"""Processes, threads or simulator shards at most: a guard against a typo, above any machine osokit runs on."""
+
+
 def _cohort(values: list[str] | None) -> dict[str, int] | None:
     if not values:
         return None
+    profiles = [p.value for p in Profile]
     out = {}
     for item in values:
         profile, _, count = item.partition("=")
-        if profile not in [p.value for p in Profile] or not count.isdigit():
-            raise UsageError(f"--cohort {item}: use PROFILE=N, e.g. povo=185000")
+        if profile not in profiles or not count.isdigit() or int(count) > MAX_COHORT:
+            raise invalid(
+                "--cohort", item, f"use PROFILE=N with PROFILE one of {', '.join(profiles)} and N 0..{MAX_COHORT:,}"
+            )
         out[profile] = int(count)
     return out
+
+
+def _host(flag: str, host: str, allow_remote: bool) -> None:
+    """An IP address or host name; loopback unless ``allow_remote``."""
+    import ipaddress
+    import re
+
+    from simulator.server import is_loopback
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not re.fullmatch(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9][A-Za-z0-9-]{0,62})*", host):
+            raise invalid(flag, host, "not an IP address or host name") from None
+    if not is_loopback(host) and not allow_remote:
+        raise invalid(flag, host, "not a loopback address; use 127.0.0.1 or ::1, or add --allow-remote")
+
+
+def _readable_file(flag: str, path: Path | None) -> None:
+    if path is not None and not path.is_file():
+        raise invalid(flag, path, "no such file" if not path.exists() else "not a file")
+
+
+def _fault_profile(flag: str, given: Path | None) -> Path | None:
+    """A fault-profile file, or the name of one that ships with osokit (so it works outside the checkout)."""
+    from simulator.faultinject import shipped_profiles
+
+    shipped = {path.stem: path for path in shipped_profiles()}
+    if given is None or given.is_file() or str(given) not in shipped:
+        _readable_file(flag, given)
+        return given
+    return shipped[str(given)]
+
+
+def check_serve(args: argparse.Namespace) -> None:
+    from simulator.faultinject import FaultProfile, FaultProfileError
+    from simulator.register import ScenarioError, load_scenario
+
+    _host("--host", args.host, args.allow_remote)
+    at_least("--port", args.port, 0, 65535)
+    at_least("--evidence-bodies", args.evidence_bodies, 0)
+    args.cohort = _cohort(args.cohort)
+    if args.vut and args.vut != "reference":
+        from simulator.mutants import MUTANTS
+
+        if args.vut.removeprefix("mutant:") not in MUTANTS or not args.vut.startswith("mutant:"):
+            raise invalid("--vut", args.vut, "use reference or mutant:<name> (`osokit conformance mutants --list`)")
+    _readable_file("--scenario", args.scenario)
+    args.faults = _fault_profile("--faults", args.faults)
+    try:
+        if args.scenario:
+            load_scenario(args.scenario)
+    except ScenarioError as exc:
+        raise UsageError(f"--scenario: {exc}") from None
+    try:
+        if args.faults:
+            FaultProfile.load(args.faults)
+    except FaultProfileError as exc:
+        raise UsageError(f"--faults: {exc}") from None
+    if args.data_dir.exists() and not args.data_dir.is_dir():
+        raise invalid("--data-dir", args.data_dir, "is a file; give a folder")
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -156,11 +278,9 @@ def serve(args: argparse.Namespace) -> int:
         header_timeout=args.header_timeout,
         max_connections_per_client=args.max_connections_per_client,
         zoeksleutel_scheme=args.zoeksleutel_scheme,
-        cohort=_cohort(args.cohort),
+        cohort=args.cohort,
         vut=args.vut,
     )
-    if args.vut and args.vut != "reference" and not args.vut.startswith("mutant:"):
-        raise UsageError(f"--vut {args.vut}: use reference or mutant:<name>")
     try:
         prepared = prepare(config, args.host, args.port, allow_remote=args.allow_remote, log_level=args.log_level)
     except (ServeError, ScenarioError, FaultProfileError, ValueError) as exc:
@@ -170,18 +290,48 @@ def serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _url(flag: str, url: str) -> None:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port out of range
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise invalid(flag, url, "use an http:// or https:// URL, e.g. http://127.0.0.1:8700")
+
+
+def check_zoeksleutel(args: argparse.Namespace) -> None:
+    _url("--url", args.url)
+
+
 def zoeksleutel(args: argparse.Namespace) -> int:
     import httpx
 
     try:
         response = httpx.post(f"{args.url.rstrip('/')}/admin/zoeksleutel", json={"pgn": args.pgn}, timeout=10)
-    except httpx.HTTPError as exc:
+        data = response.json()
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise UsageError(f"no simulator at {args.url}: {exc} (start one with `osokit serve`)") from None
-    data = response.json()
+    except ValueError:
+        raise UsageError(f"{args.url} is not an osokit simulator (HTTP {response.status_code}, not JSON)") from None
     if response.status_code != 200:
-        raise UsageError(data.get("error", response.text))
+        raise UsageError(data.get("error", response.text) if isinstance(data, dict) else response.text)
     print(data["pgnfrag"] if args.pgnfrag else data["zoeksleutel"])
     return EXIT_OK
+
+
+def check_pki(args: argparse.Namespace) -> None:
+    from simulator.pki import PkiError, check_vendor_id
+
+    for vendor in args.vendor:
+        try:
+            check_vendor_id(vendor)
+        except PkiError as exc:
+            raise UsageError(f"--vendor: {exc}") from None
+    if args.dir.exists() and not args.dir.is_dir():
+        raise invalid("--dir", args.dir, "is a file; give a folder")
 
 
 def pki_init(args: argparse.Namespace) -> int:
@@ -214,6 +364,10 @@ def _transfers(value: str) -> tuple[str, ...]:
     return chosen
 
 
+SHOWN_FAILURES = 20
+"""Failing checks ``conformance run`` lists on the console; the reports hold them all."""
+
+
 def conformance_run(args: argparse.Namespace) -> int:
     import shlex
     import time
@@ -235,9 +389,16 @@ def conformance_run(args: argparse.Namespace) -> int:
     )
     started = time.monotonic()
     try:
-        outcome = run(request)
+        outcome = run(request, quiet=True)  # pytest's own progress dots stay out of the console
     except SetupError as exc:
         raise UsageError(str(exc)) from None
+    failures = outcome.results.failures if outcome.results else ()
+    for check in failures[:SHOWN_FAILURES]:
+        message = (check.message or "").split("\n")[0][:160]
+        line = f"{check.outcome.upper():<6} {check.level:<6} {check.id} [{check.rule}]"
+        print(f"{line}: {message}" if message else line)
+    if len(failures) > SHOWN_FAILURES:
+        print(f"... and {len(failures) - SHOWN_FAILURES} more failing checks: see the reports")
     print(describe(outcome, time.monotonic() - started))
     if outcome.error:
         print(f"osokit: error: {outcome.error}", file=sys.stderr)
@@ -299,6 +460,10 @@ def conformance_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def check_mutants(args: argparse.Namespace) -> None:
+    at_least("--jobs", args.jobs, 1, MAX_PROCESSES)
+
+
 def conformance_mutants(args: argparse.Namespace) -> int:
     import time
 
@@ -346,18 +511,51 @@ def conformance_mutants(args: argparse.Namespace) -> int:
 # --- load ------------------------------------------------------------------------------------------
 
 
+USER_CLASSES = ("DoelLas", "BatchDoelLas", "ReRequestLas", "NotifyingBron", "BronHammer")
+"""The user classes of load/locustfile.py (named here so that checking them does not import locust)."""
+
+
+def check_load_run(args: argparse.Namespace) -> None:
+    from load import slo
+    from load.run import LoadError, seconds
+
+    if args.target is not None:
+        _url("--target", args.target)
+    at_least("--users", args.users, 1)
+    at_least("--processes", args.processes, 1, MAX_PROCESSES)
+    at_least("--max-requests", args.max_requests, 1)
+    if args.spawn_rate is not None and not args.spawn_rate > 0:  # also NaN
+        raise invalid("--spawn-rate", args.spawn_rate, "use a number of users per second above 0")
+    try:
+        args.duration = seconds(args.duration)
+        if args.slo is not None:
+            slo.parse(args.slo)
+    except (LoadError, slo.SloError) as exc:
+        raise UsageError(str(exc)) from None
+    if not 0 < args.duration <= 7 * 24 * 3600:
+        raise invalid("--duration", f"{args.duration:g}s", "use more than 0 and at most 7 days")
+    for name in args.user_class:
+        if name not in USER_CLASSES:
+            raise invalid("--user-class", name, f"choose from {', '.join(USER_CLASSES)}")
+    if not args.start_simulator:
+        for flag, given in (("--faults", args.faults), ("--cohort", args.cohort)):
+            if given is not None:
+                raise invalid(flag, given, "only with --start-simulator (a running --target keeps its own)")
+    args.faults = _fault_profile("--faults", args.faults)
+    at_least("--cohort", args.cohort, 1, MAX_COHORT)
+    args.cohort = 10_000 if args.cohort is None else args.cohort
+
+
 def load_run(args: argparse.Namespace) -> int:
-    from load.run import LoadError, LoadRun, load_run, seconds
+    from load.run import LoadError, LoadRun, load_run
     from load.slo import SloError
 
-    if args.users < 1 or args.processes < 1:
-        raise UsageError("--users and --processes must be at least 1")
     try:
         return load_run(
             LoadRun(
                 shape=args.shape,
                 users=args.users,
-                duration=seconds(args.duration),
+                duration=args.duration,
                 out=args.out,
                 target=args.target,
                 start_simulator=args.start_simulator,
@@ -375,11 +573,16 @@ def load_run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
 
 
+def check_replay(args: argparse.Namespace) -> None:
+    at_least("--cohort", args.cohort, 1, MAX_COHORT)
+    at_least("--processes", args.processes, 1, MAX_PROCESSES)
+    at_least("--users", args.users, 0)
+    at_least("--shards", args.shards, 0, MAX_PROCESSES)
+
+
 def load_replay(args: argparse.Namespace) -> int:
     from load.run import LoadError, Replay, replay
 
-    if args.cohort < 1 or args.processes < 1 or args.users < 0 or args.shards < 0:
-        raise UsageError("--cohort and --processes must be at least 1, --users and --shards at least 0 (0: automatic)")
     try:
         return replay(
             Replay(cohort=args.cohort, processes=args.processes, users=args.users, shards=args.shards, out=args.out)
@@ -439,11 +642,14 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from importlib.metadata import version
+
+    parser = Parser(
         prog="osokit",
         description="Test harness for OSO (Overstapservice Onderwijs): synthetic dossiers, a simulated "
         "broker, a conformance suite and load tests.",
     )
+    parser.add_argument("--version", action="version", version=f"osokit {version('osokit')}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     fx = sub.add_parser("fixtures", help="generate, validate and list synthetic dossiers")
@@ -473,7 +679,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="POVO: the updated dossier prepared after the eindtoets (May), with its results",
     )
-    gen.set_defaults(handler=fixtures_generate)
+    gen.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a folder that holds an earlier cohort: its dossiers and manifest are removed first",
+    )
+    gen.set_defaults(handler=fixtures_generate, check=check_generate)
 
     val = fxs.add_parser("validate", help="check dossiers against the XSD and the business rules")
     val.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="dossier files or folders")
@@ -499,7 +710,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the SQLite state lives (default out/simulator); reused across restarts",
     )
     sv.add_argument("--scenario", type=Path, metavar="FILE", help="scenario TOML (default: the shipped default)")
-    sv.add_argument("--faults", type=Path, metavar="FILE", help="fault-injection profile TOML")
+    sv.add_argument(
+        "--faults",
+        type=Path,
+        metavar="FILE",
+        help="fault-injection profile TOML, or the name of one that ships with osokit (e.g. flaky-bron)",
+    )
     sv.add_argument("--tls", action="store_true", help="HTTPS with one client certificate per vendor (mTLS)")
     sv.add_argument("--pki-dir", type=Path, default=Path("pki"), metavar="DIR", help="test PKI (osokit pki init)")
     sv.add_argument("--fsync", action="store_true", help="fsync every commit: durable against a machine crash too")
@@ -560,13 +776,13 @@ def build_parser() -> argparse.ArgumentParser:
         "osokit's own tests and load runs still send only to loopback)",
     )
     sv.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
-    sv.set_defaults(handler=serve)
+    sv.set_defaults(handler=serve, check=check_serve)
 
     zk = sub.add_parser("zoeksleutel", help="print the zoeksleutel of a pupil number for a running simulator")
     zk.add_argument("--pgn", required=True, help="the BSN or onderwijsnummer")
     zk.add_argument("--url", default=DEFAULT_URL, help=f"the simulator (default {DEFAULT_URL})")
     zk.add_argument("--pgnfrag", action="store_true", help="print the pgnfrag instead")
-    zk.set_defaults(handler=zoeksleutel)
+    zk.set_defaults(handler=zoeksleutel, check=check_zoeksleutel)
 
     pk = sub.add_parser("pki", help="test certificates for mTLS")
     pks = pk.add_subparsers(dest="pki_command", metavar="SUBCOMMAND", required=True)
@@ -574,7 +790,7 @@ def build_parser() -> argparse.ArgumentParser:
     pki.add_argument("--dir", type=Path, default=Path("pki"), metavar="DIR", help="where to write (default pki)")
     pki.add_argument("--vendor", action="append", default=[], metavar="ID", help="a vendor id (repeatable)")
     pki.add_argument("--force", action="store_true", help="make a new CA even if one exists")
-    pki.set_defaults(handler=pki_init)
+    pki.set_defaults(handler=pki_init, check=check_pki)
 
     cf = sub.add_parser("conformance", help="certify a LAS: run the suite, list the rules, run the mutants")
     cfs = cf.add_subparsers(dest="conformance_command", metavar="SUBCOMMAND", required=True)
@@ -631,7 +847,7 @@ def build_parser() -> argparse.ArgumentParser:
     cm.add_argument("--jobs", type=int, default=None, metavar="N", help="mutants run side by side (default: CPUs)")
     cm.add_argument("--seed", type=int, default=0, metavar="S")
     cm.add_argument("--out", type=Path, default=Path("out/mutants"), metavar="DIR", help="per-mutant results")
-    cm.set_defaults(handler=conformance_mutants)
+    cm.set_defaults(handler=conformance_mutants, check=check_mutants)
 
     ld = sub.add_parser("load", help="capacity tests: locust scenarios, the spring-intake shapes, the national replay")
     lds = ld.add_subparsers(dest="load_command", metavar="SUBCOMMAND", required=True)
@@ -656,8 +872,10 @@ def build_parser() -> argparse.ArgumentParser:
     lr.add_argument("--out", type=Path, default=Path("out/load"), metavar="DIR", help="where CSV, HTML and JSON go")
     lr.add_argument("--slo", metavar="SPEC", help='objectives, e.g. "p99<250ms,errors=0,conformance=0"')
     lr.add_argument("--processes", type=int, default=1, metavar="K", help="locust processes (master + workers)")
-    lr.add_argument("--faults", type=Path, metavar="FILE", help="with --start-simulator: a fault profile")
-    lr.add_argument("--cohort", type=int, default=10_000, metavar="N", help="with --start-simulator: povo pupils")
+    lr.add_argument(
+        "--faults", type=Path, metavar="FILE", help="with --start-simulator: a fault profile (file or shipped name)"
+    )
+    lr.add_argument("--cohort", type=int, metavar="N", help="with --start-simulator: povo pupils (default 10,000)")
     lr.add_argument(
         "--user-class",
         action="append",
@@ -667,7 +885,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lr.add_argument("--seed", type=int, default=0, metavar="S")
     lr.add_argument("--max-requests", type=int, default=2_000_000, metavar="N", help="stop after N requests")
-    lr.set_defaults(handler=load_run)
+    lr.set_defaults(handler=load_run, check=check_load_run)
     lp = lds.add_parser("replay", help="the national po-vo cohort, each pupil one full transfer; zero lost or exit 1")
     lp.add_argument("--cohort", type=int, default=185_000, metavar="N", help="pupils (default 185,000)")
     lp.add_argument("--processes", type=int, default=1, metavar="K", help="locust processes")
@@ -682,7 +900,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--users", type=int, default=0, metavar="N", help="concurrent transfers (default: 2 per simulator shard)"
     )
     lp.add_argument("--out", type=Path, default=Path("out/replay"), metavar="DIR")
-    lp.set_defaults(handler=load_replay)
+    lp.set_defaults(handler=load_replay, check=check_replay)
 
     rp = sub.add_parser("report", help="render, validate or compare results.json files")
     rps = rp.add_subparsers(dest="report_command", metavar="SUBCOMMAND", required=True)
@@ -708,9 +926,28 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    """Arguments as typed, checked values; nothing is started or written. Bad input exits 2 (SystemExit)
+    with the usage of the subcommand concerned and one ``error:`` line naming the flag and value."""
+    args = build_parser().parse_args(argv)
+    check: Check | None = getattr(args, "check", None)
+    if check is not None:
+        try:
+            check(args)
+        except UsageError as exc:
+            args.command_parser.error(str(exc))
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:
+        build_parser().print_help()
+        return EXIT_OK
+    try:
+        args = parse(argv)
+    except SystemExit as exc:  # argparse's way out: --help, --version (0) and usage errors (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     handler: Handler = args.handler
     # SIGTERM (CI time-outs, `kill`) unwinds like Ctrl-C, so child simulators and locusts are stopped too
     signal.signal(signal.SIGTERM, _interrupt)

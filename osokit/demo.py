@@ -28,7 +28,7 @@ def fixtures_step(out: Path, seed: int) -> int:
     for profile in Profile:
         for size, count in DEMO_COUNTS.items():
             folder = out / f"{profile.value}-{size.value}"
-            write_cohort(folder, profile, count, seed=seed, size=size)
+            write_cohort(folder, profile, count, seed=seed, size=size, force=True)  # the demo owns its folder
             results = list(validate_paths([folder], schema))
             rows.append((profile.value, size.value, len(results), sum(failed(p) for _, p in results), folder))
     print(f"{'profile':<11} {'size':<8} {'dossiers':>8} {'invalid':>8}  folder")

@@ -77,10 +77,10 @@ class PngInfo:
 
 
 def find_chromium() -> str | None:
-    """``$OSOKIT_CHROMIUM``, else ``/usr/bin/chromium``, else ``chromium`` on the PATH."""
-    for candidate in (os.environ.get("OSOKIT_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
+    """``$OSOKIT_CHROMIUM`` when set, else ``chromium`` on the PATH (Debian's /usr/bin/chromium)."""
+    candidate = os.environ.get("OSOKIT_CHROMIUM") or shutil.which("chromium")
+    if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+        return candidate
     return None
 
 

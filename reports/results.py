@@ -410,10 +410,11 @@ def consistency(results: Results) -> list[str]:
 
 
 def write_atomic(path: Path, data: bytes) -> Path:
-    """``data`` to ``path`` through a temporary file in the same folder and a rename."""
+    """``data`` to ``path`` (mode 0644) through a temporary file in the same folder and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes it 0600; CI artifact uploaders and web servers read reports
         with os.fdopen(fd, "wb") as out:
             out.write(data)
         os.replace(tmp, path)

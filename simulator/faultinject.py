@@ -244,6 +244,8 @@ class FaultProfile:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise FaultProfileError(f"{path}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise FaultProfileError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); write TOML") from None
         return cls.parse(text, str(path))
 
     @classmethod

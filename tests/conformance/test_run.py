@@ -49,6 +49,14 @@ def test_a_mutant_fails_on_the_rule_it_breaks_and_one_check_can_be_rerun(tmp_pat
     assert done.returncode == 1, done.stdout[-3000:]
     results = Results.load(tmp_path / "run" / "results.json")
     failed = [c for c in results.checks if c.failing]
+    # the console: one line per failing check, the verdict, the reports; no pytest progress dots
+    lines = done.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["FAILED"] * len(failed) + ["verdict:", "reports:"] + [
+        "json",
+        "junit",
+        "html",
+    ], done.stdout
+    assert all(f"{c.id} [{c.rule}]" in done.stdout for c in failed)
     assert {c.rule for c in failed} >= {"TC-AFMELD-01"} and all(c.role == "doel" for c in results.checks)
     closing = next(c for c in failed if c.rule == "TC-AFMELD-01")
     assert "2 afmelding" in closing.message and closing.evidence, "the failure shows what the LAS sent"

@@ -54,6 +54,7 @@ def test_a_run_writes_its_reports_and_passes_its_slo(tmp_path):
     assert summary["soap"]["requests"] > 50 and summary["conformance_failures"] == 0
     assert summary["flows"]["full transfer"]["requests"] > 10
     assert "SLO: PASS" in done.stdout and "conformance failures 0" in done.stdout
+    assert "httpx" not in (tmp_path / "locust.log").read_text()  # no per-request INFO lines among locust's own
 
 
 def test_an_slo_breach_under_the_latency_profile_exits_1(tmp_path):
@@ -186,5 +187,6 @@ def test_the_locustfile_runs_under_plain_locust(tmp_path):
     finally:
         running.stop()
     assert done.returncode == 0, done.stderr[-3000:]
+    assert "HTTP Request:" not in done.stderr  # locust's console: its own lines, not httpx's
     summary = json.loads((tmp_path / "s.json").read_text())
     assert summary["soap"]["requests"] > 0 and summary["soap"]["failures"] == 0

@@ -26,3 +26,11 @@ def test_demo_runs_everything_and_says_where_the_reports_are(tmp_path):
             assert (tmp_path / folder / name).is_file()
             assert str(tmp_path / folder / name) in done.stdout
     assert len(list((tmp_path / "fixtures").rglob("*.xml"))) == 4 * 30
+
+
+def test_the_demo_can_run_again_in_the_same_folder(tmp_path, capsys):
+    from osokit.demo import fixtures_step
+
+    assert fixtures_step(tmp_path, 0) == 0
+    assert fixtures_step(tmp_path, 1) == 0  # its own earlier dossiers are replaced, not refused
+    assert len(list(tmp_path.rglob("*.xml"))) == 4 * 30

@@ -18,3 +18,9 @@ def test_write_all_overwrites(sample, tmp_path):
     first = (tmp_path / "report.html").read_bytes()
     write_all(sample, tmp_path)
     assert (tmp_path / "report.html").read_bytes() == first
+
+
+def test_outputs_are_readable_by_other_users(sample, tmp_path):
+    """CI artifact uploaders and web servers often run as another user than the run."""
+    for path in write_all(sample, tmp_path).values():
+        assert oct(path.stat().st_mode & 0o777) == oct(0o644), path

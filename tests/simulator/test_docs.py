@@ -129,3 +129,50 @@ def test_every_admin_path_mentioned_exists(page):
     mentioned = {m.rstrip(".:;") for m in ADMIN_PATH.findall(page)}
     unknown = sorted(m for m in mentioned if not any(p.fullmatch(m) for p in patterns))
     assert not unknown, f"docs/simulator.md mentions admin routes that do not exist: {unknown}"
+
+
+def _common_calls(page: str) -> list[str]:
+    """The shell lines of the page's "Common calls" block."""
+    block = page.split("Common calls:", 1)[1]
+    return FENCE.search(block).group(0).splitlines()[1:-1]
+
+
+def test_the_common_calls_work_on_a_fresh_simulator_in_the_order_given(page, tmp_path):
+    """Each curl line of the block, sent as written (`$A` pointed at a fresh default simulator): all
+    answer 200, and the transfer they end with succeeds without any set-up from elsewhere on the page."""
+    import shlex
+
+    import httpx
+
+    from simulator.server import start_in_thread
+    from simulator.service import Config
+
+    running = start_in_thread(Config(data_dir=tmp_path))
+    answers: dict[str, object] = {}
+    try:
+        variables: dict[str, str] = {}
+        for line in _common_calls(page):
+            words = shlex.split(line, comments=True)
+            if len(words) == 1 and "=" in words[0]:
+                name, value = words[0].split("=", 1)
+                variables[name] = value.replace("http://127.0.0.1:8700", running.url)
+                continue
+            assert words[0] == "curl", line
+            method, body, url = "GET", None, None
+            args = iter(words[1:])
+            for word in args:
+                if word == "-XPOST":
+                    method = "POST"
+                elif word == "-d":
+                    body = next(args)
+                elif not word.startswith("-"):
+                    url = re.sub(r"\$(\w+)", lambda m: variables[m.group(1)], word)
+            response = httpx.request(method, url, content=body, timeout=30)
+            assert response.status_code == 200, (line, response.text)
+            answers[url] = response.json()
+    finally:
+        running.stop()
+    transfer = next(a for url, a in answers.items() if url.endswith("/las/transfers"))
+    assert [t["resultaat"] for t in transfer["transfers"]] == ["OverdrachtGeslaagd"], transfer
+    imports = next(a for url, a in answers.items() if "/las/imports" in url)["imports"]
+    assert {i["step"] for i in imports} == {"personalia", "schoolloopbaan", "ondersteuning"}
