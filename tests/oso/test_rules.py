@@ -46,8 +46,9 @@ def test_every_rule_holds_where_it_applies(official_examples, own_schema):
         # OSOKIT-CAT-01 is decided from the declared categories alone (its XPath only locates a wrong
         # declaration), so it was checked on every dossier of a kind it matches.
         checked |= {c.rule.id for c in rules.CHECKS if c.rule.id == "OSOKIT-CAT-01" and c.matches(facts)}
-    # Only an overdrachtsoort osokit does not know makes OVa.OS03 apply: no valid dossier has one.
-    assert set(rules.RULES) - checked == {"OVa.OS03"}
+    # Only an overdrachtsoort osokit does not know makes OVa.OS03 apply, and only a SWV overstap type outside
+    # a swv-dossier PaO.SO03: no valid dossier has either.
+    assert set(rules.RULES) - checked == {"OVa.OS03", "PaO.SO03"}
 
 
 @pytest.mark.parametrize(("case_name", "profile"), BAD_CASES, ids=[f"{c}-{p.value}" for c, p in BAD_CASES])
