@@ -49,23 +49,26 @@ NATIONAL_EXPIRY = (8, 1)  # (month, day): the one national expiry date osokit us
 
 
 def summer_start(region: Region, year: int) -> date:
-    """The first day of the region's summer holiday in calendar year ``year``.
-
-    From the published table where it has the year; otherwise from the published pattern, which every
-    year of the table and 2018-2021 follow: the first region starts on the first Saturday on or after
-    4 July, the next two one and two weeks later, in the six-year rotation above.
-    """
+    """The first day of the region's summer holiday in calendar year ``year``: from the published table
+    where it has the year, otherwise from the pattern the published years follow."""
     if year in OFFICIAL_SUMMER:
         return OFFICIAL_SUMMER[year][region]
+    return pattern_summer_start(region, year)
+
+
+def pattern_summer_start(region: Region, year: int) -> date:
+    """The published pattern (every year of the table, and 2018-2021, follow it): the first region starts
+    on the first Saturday on or after 4 July, the next two one and two weeks later, in the six-year
+    rotation above."""
     first = date(year, 7, 4)
     first += timedelta(days=(5 - first.weekday()) % 7)
     return first + timedelta(weeks=_ROTATION[(year - 2018) % 6].index(region))
 
 
 def summer_holiday(region: Region, year: int) -> tuple[date, date]:
-    """First and last day (a Sunday) of the region's summer holiday in ``year``."""
+    """First day (a Saturday) and last day (the Sunday six weeks later) of the region's summer holiday."""
     start = summer_start(region, year)
-    return start, start + timedelta(weeks=SUMMER_WEEKS, days=-1)
+    return start, start + timedelta(weeks=SUMMER_WEEKS, days=1)
 
 
 def school_year_of(day: date) -> int:
@@ -83,8 +86,8 @@ class PoVo:
 
     Since 2023-2024: provisional advice in January, the doorstroomtoets in February, results to the
     schools in March, the definitive (possibly raised) advice by 24 March, then the national
-    registration week. Before: the advice by 1 March, the eindtoets in April, results in May, and a
-    revised advice (herzien) after them.
+    registration week. Before: the advice in February and the dossier klaargezet before 1 March, the
+    eindtoets in April, results in May, and a revised advice (herzien) after them.
     """
 
     school_year: int
@@ -114,11 +117,11 @@ def povo(school_year: int) -> PoVo:
         )
     return PoVo(
         school_year,
-        advies=date(y, 3, 1),
+        advies=date(y, 2, 1),
         toets=(date(y, 4, 15), date(y, 4, 24)),
         uitslag=date(y, 5, 13),
         definitief=date(y, 6, 12),
-        klaarzetten=date(y, 3, 1),
+        klaarzetten=date(y, 3, 1) - timedelta(days=1),  # "before 1 March"
         ophalen=(date(y, 3, 1), date(y, 3, 15)),
     )
 
