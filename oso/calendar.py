@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import cache
 
 
 class Region(StrEnum):
@@ -103,6 +104,7 @@ class PoVo:
         return doorstroomtoets_era(self.school_year)
 
 
+@cache
 def povo(school_year: int) -> PoVo:
     y = school_year + 1  # the calendar year of the spring
     if doorstroomtoets_era(school_year):
@@ -143,6 +145,7 @@ class RegionCalendar:
         return self.zomervakantie - timedelta(days=1)
 
 
+@cache
 def calendar(region: Region, school_year: int) -> RegionCalendar:
     """The calendar of ``region`` in school year ``school_year``-``school_year + 1``."""
     timeline = povo(school_year)
