@@ -1,6 +1,7 @@
 """Transfer profiles and the sixteen dossier categories.
 
-A *profile* is what kind of transfer a dossier serves (po-po, po-vo, vo-vo, binnen-BRIN). Each
+A *profile* is what kind of transfer a dossier serves (po-po, po-vo, vo-vo, binnen-BRIN, and the
+Passend Onderwijs profiles po-swv and vo-swv: a school's dossier for its samenwerkingsverband). Each
 profile says per category whether it is VERPLICHT (required), OPTIONEEL (optional), VERBODEN
 (forbidden); a school that leaves an optional category out marks it OPT-UIT. The tables below
 follow the official example dossiers of gegevensset 2019.1.
@@ -16,15 +17,30 @@ class Profile(StrEnum):
     POVO = "povo"
     VOVO = "vovo"
     BINNENBRIN = "binnenbrin"
+    POSWV = "poswv"  # Passend Onderwijs: a primary school's dossier for its samenwerkingsverband
+    VOSWV = "voswv"  # ... and a secondary school's
 
     @property
     def overdrachtsoort(self) -> str:
-        return "overdrachtbinnenbrin" if self is Profile.BINNENBRIN else "overstapdossier"
+        if self is Profile.BINNENBRIN:
+            return "overdrachtbinnenbrin"
+        return "swv-dossier" if self.is_swv else "overstapdossier"
+
+    @property
+    def is_swv(self) -> bool:
+        return self in (Profile.POSWV, Profile.VOSWV)
+
+    @property
+    def overstap(self) -> str | None:
+        """metadata/overstap; a binnen-BRIN dossier takes POPO or VOVO from the school's sector."""
+        return None if self is Profile.BINNENBRIN else self.value.upper()
 
     @property
     def transfer_kind(self) -> str:
         """po-po / po-vo / vo-vo as the flow names it (binnen-BRIN moves within one school)."""
-        return {"popo": "po-po", "povo": "po-vo", "vovo": "vo-vo", "binnenbrin": "binnen-brin"}[self.value]
+        return {"popo": "po-po", "povo": "po-vo", "vovo": "vo-vo", "binnenbrin": "binnen-brin"}.get(
+            self.value, f"{self.value[:2]}-swv"
+        )
 
 
 class Overstap(StrEnum):
@@ -33,6 +49,9 @@ class Overstap(StrEnum):
     POPO = "POPO"
     POVO = "POVO"
     VOVO = "VOVO"
+
+
+SWV_OVERSTAP = ("POSWV", "VOSWV")  # metadata/overstap in a swv-dossier (rule PaO.SO02)
 
 
 class Uitlevering(StrEnum):
@@ -121,6 +140,10 @@ PROFILE_CATEGORIES: dict[Profile, dict[Category, Uitlevering]] = {
     Profile.BINNENBRIN: {
         c: (REQ if c in (Category.METADATA, Category.SCHOOL, Category.LEERLING) else OPT) for c in Category
     },
+    # The PaO tables as the official Voorbeelddossier_PaO_*_full examples declare them: support is the point
+    # of a swv-dossier (VERPLICHT), inzage and the advice are optional; po has no eindtoets or vo-mbo data yet.
+    Profile.POSWV: _table(ouderinzage=OPT, overstapadvies=OPT, onderwijsondersteuning=REQ, eindtoetsbo=NO),
+    Profile.VOSWV: _table(ouderinzage=OPT, overstapadvies=OPT, onderwijsondersteuning=REQ, vve=NO, vombo=OPT),
 }
 
 
@@ -139,5 +162,7 @@ def profile_of(overdrachtsoort: str | None, overstap: str | None) -> Profile | N
     if overdrachtsoort == "overdrachtbinnenbrin":
         return Profile.BINNENBRIN
     if overdrachtsoort == "overstapdossier" and overstap in {o.value for o in Overstap}:
+        return Profile(overstap.lower())  # type: ignore[union-attr]
+    if overdrachtsoort == "swv-dossier" and overstap in SWV_OVERSTAP:
         return Profile(overstap.lower())  # type: ignore[union-attr]
     return None

@@ -1,8 +1,9 @@
 """Business rules for dossiers beyond the XSD, registered under their ids.
 
 Rule ids are Edustandaard's (``OVa.*`` for the overstap profiles, ``OVb.*`` for binnen-BRIN,
-``OG.*`` and ``OS.cat_*`` for the gegevensset as a whole); rules osokit adds carry ``OSOKIT-*``.
-The texts are osokit's own short summaries, not the standard's wording.
+``PaO.*`` for the Passend Onderwijs (SWV) profiles, ``OG.*`` and ``OS.cat_*`` for the gegevensset as a
+whole); rules osokit adds carry ``OSOKIT-*``. The texts are osokit's own short summaries, not the
+standard's wording; docs/synthetic-data.md says where each family of ids comes from.
 
 A rule is covered by one or more *checks*. A check is an XPath 1.0 expression, compiled once,
 that selects the offending nodes (empty: the rule holds), plus when it applies: the dossier kind
@@ -23,13 +24,15 @@ from functools import lru_cache
 from lxml import etree
 
 from oso.namespaces import DOSSIER
-from oso.profiles import CATEGORY_CONTENT, PROFILE_CATEGORIES, Category, Profile, Uitlevering
+from oso.profiles import CATEGORY_CONTENT, PROFILE_CATEGORIES, SWV_OVERSTAP, Category, Profile, Uitlevering
 
 NS = {"od": DOSSIER}
 OVERSTAP = "overstapdossier"
 BINNENBRIN = "overdrachtbinnenbrin"
-KNOWN_KINDS = (OVERSTAP, BINNENBRIN, "swv-dossier")
+SWV = "swv-dossier"
+KNOWN_KINDS = (OVERSTAP, BINNENBRIN, SWV)
 EDUSTANDAARD = "Edustandaard, OSO gegevensset 2019.1 business rules"
+EDUSTANDAARD_PAO = "Edustandaard, OSO gegevensset 2019.1 SWV-profielen (ValideerSwvPaO-profielen.xsl, 2019.1.1)"
 OSOKIT = "osokit, derived from the profile tables of gegevensset 2019.1"
 
 
@@ -172,27 +175,32 @@ def _digits9(path: str) -> str:
 
 OVa = frozenset({OVERSTAP})
 OVb = frozenset({BINNENBRIN})
+PaO = frozenset({SWV})
 POVO = frozenset({"POVO"})
 
 # --- metadata -----------------------------------------------------------------------------------
-for _kind, _kinds in (("OVa", OVa), ("OVb", OVb)):
+for _kind, _kinds in (("OVa", OVa), ("OVb", OVb), ("PaO", PaO)):
+    _source = {"source": EDUSTANDAARD_PAO} if _kinds is PaO else {}
     _rule(
         f"{_kind}.MD01",
         "The dossier has a LAS part: deeldossier is LAS or LASLVS.",
         f"{MD}/od:deeldossier[not(.='LAS' or .='LASLVS')]",
         kinds=_kinds,
+        **_source,
     )
     _rule(
         f"{_kind}.MD02",
         "validatieversie is 2019.1.1 for this version of the rules.",
         f"{MD}/od:validatieversie[.!='2019.1.1']",
         kinds=_kinds,
+        **_source,
     )
     _rule(
         f"{_kind}.MD03",
         "The dossier carries the categorie_uitlevering block.",
         f"{MD}[not(od:categorie_uitlevering)]",
         kinds=_kinds,
+        **_source,
     )
 _rule("OVa.OS01", "An overstapdossier states its overstap type.", f"{MD}[not(od:overstap)]", kinds=OVa)
 _rule(
@@ -280,18 +288,25 @@ _HOLDERS = (
     f"{TOETS}/od:afname/od:afgenomendoor/od:werktbijinstelling/*",
 )
 _COMMUNICATIE = " | ".join(f"{h}/od:communicatielijst/od:communicatie" for h in _HOLDERS)
-for (_pupil_id, _carer_id), _kinds in ((("OVa.LL08", "OVa.OV04"), OVa), (("OVb.LL04", "OVb.OV02"), OVb)):
+_SECRET_PLACEHOLDERS = (
+    (("OVa.LL08", "OVa.OV04"), OVa, EDUSTANDAARD),
+    (("OVb.LL04", "OVb.OV02"), OVb, EDUSTANDAARD),
+    (("PaO.LL08", "PaO.OV04"), PaO, EDUSTANDAARD_PAO),
+)
+for (_pupil_id, _carer_id), _kinds, _src in _SECRET_PLACEHOLDERS:
     _rule(
         _pupil_id,
         "Secret contact details carry the placeholder 9999999999 or geheim@geheim.geheim.",
         f"({_COMMUNICATIE}){_SECRET_COMMUNICATIE}",
         kinds=_kinds,
+        source=_src,
     )
     _rule(
         _carer_id,
         "A carer's secret contact details carry the placeholder value.",
         f"od:verzorger/od:communicatielijst/od:communicatie{_SECRET_COMMUNICATIE}",
         kinds=_kinds,
+        source=_src,
     )
 _rule(
     "OVa.LL09",
@@ -474,6 +489,127 @@ _rule(
     kinds=OVb,
 )
 
+# --- Passend Onderwijs (swv-dossier, profiles POSWV and VOSWV) ----------------------------------
+# Edustandaard's ValideerSwvPaO-profielen.xsl (2019.1.1) in the order it checks them. Where it uses one
+# id for two checks (PaO.SL01: school address and school career) the second is PaO.SL01b, as for OVa.
+_POSWV, _VOSWV = frozenset({"POSWV"}), frozenset({"VOSWV"})
+_PAO_RULES: tuple[tuple[str, str, str, frozenset[str]], ...] = (
+    ("PaO.SO01", "A swv-dossier states its overstap type.", f"{MD}[not(od:overstap)]", frozenset()),
+    (
+        "PaO.SO02",
+        "The overstap type of a swv-dossier is POSWV or VOSWV.",
+        f"{MD}/od:overstap[not(.='POSWV' or .='VOSWV')]",
+        frozenset(),
+    ),
+    ("PaO.SL01", "The school has at least one address.", f"{HS}[not(od:adreslijst/od:adres)]", frozenset()),
+    (
+        "PaO.SL02",
+        "The school has at least one means of contact.",
+        f"{HS}[not(od:communicatielijst/od:communicatie)]",
+        frozenset(),
+    ),
+    ("PaO.LL01", "The pupil has at least one first name.", f"{LL}[not(od:voornaam)]", frozenset()),
+    ("PaO.LL02", "The pupil's birth date is given.", f"{LL}[not(od:geboortedatum)]", frozenset()),
+    ("PaO.LL03", "No birth month (geboortemaand) in a swv-dossier.", "od:geboortemaand", frozenset()),
+    ("PaO.LL04", "The address-secret flag (adresgeheim) is given.", f"{LL}[not(od:adresgeheim)]", frozenset()),
+    (
+        "PaO.LL05",
+        "A pupil whose address is not secret has a Dutch or foreign address.",
+        f"{LL}[not(od:adreslijst/od:adres) and not(od:adresbuitenland) and not({true('od:adresgeheim')})]",
+        frozenset(),
+    ),
+    (
+        "PaO.LL06",
+        "No address when the pupil's address is secret.",
+        f"{LL}[{true('od:adresgeheim')}]/od:adreslijst",
+        frozenset(),
+    ),
+    ("PaO.LL07", "No postcode4adres in a swv-dossier.", "od:postcode4adres", frozenset()),
+    (
+        "PaO.LL09",
+        "No foreign address when the pupil's address is secret.",
+        f"{LL}[{true('od:adresgeheim')}]/od:adresbuitenland",
+        frozenset(),
+    ),
+    ("PaO.LL10", "No birthplace in a swv-dossier.", "od:geboorteplaats", frozenset()),
+    ("PaO.LL11", "No nationality in a swv-dossier.", "od:nationaliteit", frozenset()),
+    (
+        "PaO.LL12",
+        "No BSN or onderwijsnummer in a swv-dossier: the samenwerkingsverband gets no pupil number.",
+        "od:bsn | od:onderwijsnummer",
+        frozenset(),
+    ),
+    ("PaO.VV01", "No vanpeuterspeelzaal in a VOSWV dossier.", "od:vanpeuterspeelzaal", _VOSWV),
+    ("PaO.VV02", "No naampeuterspeelzaal in a VOSWV dossier.", "od:naampeuterspeelzaal", _VOSWV),
+    ("PaO.VV03", "No voorschools in a VOSWV dossier.", "od:voorschools", _VOSWV),
+    ("PaO.VV04", "No vroegschools in a VOSWV dossier.", "od:vroegschools", _VOSWV),
+    (
+        "PaO.SL01b",
+        "The pupil has at least one schoolloopbaan entry (the official validation labels this check PaO.SL01 too).",
+        f"{LL}[not(od:schoolloopbaanlijst/od:schoolloopbaan)]",
+        frozenset(),
+    ),
+    ("PaO.EB01", "No eindtoets_basisonderwijs in a POSWV dossier.", "od:eindtoets_basisonderwijs", _POSWV),
+    (
+        "PaO.OV01",
+        "When carers are liable, at least one carer is given.",
+        f"{LL}[{true('od:verzorgersaansprakelijk')} and not(od:verzorger)]",
+        frozenset(),
+    ),
+    ("PaO.VM01", "No bevorderd block in a POSWV dossier.", "od:bevorderd", _POSWV),
+    ("PaO.VM02", "No examenresultaat in a POSWV dossier.", "od:examenresultaat", _POSWV),
+    ("PaO.VM03", "No resultaatvakkenvo in a POSWV dossier.", "od:resultaatvakkenvo", _POSWV),
+    ("PaO.VM04", "No certificaat in a POSWV dossier.", "od:certificaat", _POSWV),
+    ("PaO.VM05", "No competenties in a POSWV dossier.", "od:competenties", _POSWV),
+    ("PaO.VM06", "No stage in a POSWV dossier.", "od:stage", _POSWV),
+    ("PaO.VM07", "No overigvombo in a POSWV dossier.", "od:overigvombo", _POSWV),
+    (
+        "PaO.OV03",
+        "No carer address when the carer's address is secret.",
+        f"od:verzorger[{true('od:adresgeheim')}]/od:adreslijst",
+        frozenset(),
+    ),
+    (
+        "PaO.OV05",
+        "No bank account number (banknummer) for a carer in a swv-dossier.",
+        "od:verzorger/od:banknummer",
+        frozenset(),
+    ),
+    # The zorg block left the schema in 2019; the PaO validation still names these two (kept for traceability).
+    ("PaO.ZB01", "No verwijsindex (vir) data in a swv-dossier.", "od:zorg/od:vir", frozenset()),
+    ("PaO.ZB02", "No ZAT (zorgadviesteam) data in a swv-dossier.", "od:zorg/od:zat", frozenset()),
+    (
+        "PaO.TR01",
+        "A test result has a score, a reference score or an attachment.",
+        f"({_RESULTAAT})[not(od:toetsscore) and not(od:referentiescore) and not(od:document)]",
+        frozenset(),
+    ),
+    (
+        "PaO.TR02",
+        "A test score has at least one of: questions, right, wrong, read, time, ability score.",
+        f"({TOETS}/od:resultaat/od:toetsscore | {TOETS}/od:toetsonderdeel/od:resultaat/od:toetsscore)"
+        "[not(od:aantalopgaven or od:aantalgoed or od:aantalfout or od:aantalgelezen or od:tijd"
+        " or od:vaardigheidsscore)]",
+        frozenset(),
+    ),
+    (
+        "PaO.CL01",
+        "A report-card score has a value or a qualification.",
+        f"({_RAPPORT}/od:score | {_RAPPORT}/od:onderdeel/od:score)[not(od:waarde) and not(od:kwalificatie)]",
+        frozenset(),
+    ),
+)
+for _id, _text, _offending, _overstap in _PAO_RULES:
+    _rule(_id, _text, _offending, kinds=PaO, overstap=_overstap, source=EDUSTANDAARD_PAO)
+_rule(
+    "PaO.SO03",
+    "A dossier with a SWV overstap type (POSWV, VOSWV) has overdrachtsoort swv-dossier.",
+    f"{D}/od:overdrachtsoort",
+    kinds=frozenset({OVERSTAP, BINNENBRIN, None}),
+    overstap=frozenset(SWV_OVERSTAP),
+    source=EDUSTANDAARD_PAO,
+)
+
 # --- gegevensset-wide -------------------------------------------------------------------------
 _rule("OG.02", "standaardversie is 2019.1.", f"{MD}/od:standaardversie[.!='2019.1']")
 _rule(
@@ -512,9 +648,9 @@ for _cat in CATEGORY_CONTENT:
 
 
 def _profile_facts(profile: Profile) -> dict[str, frozenset[str | None] | frozenset[str]]:
-    if profile is Profile.BINNENBRIN:
-        return {"kinds": OVb}
-    return {"kinds": OVa, "overstap": frozenset({profile.name})}
+    if profile.overstap is None:  # binnen-BRIN: any overstap type
+        return {"kinds": frozenset({profile.overdrachtsoort})}
+    return {"kinds": frozenset({profile.overdrachtsoort}), "overstap": frozenset({profile.overstap})}
 
 
 def _misdeclared(name: str, expected: Uitlevering) -> Callable[[Facts], bool]:

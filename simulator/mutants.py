@@ -506,7 +506,7 @@ def _dossier_mutant(case_name: str) -> type[ReferenceLas]:
 
 
 for _case in CASES.values():
-    profiles = tuple(p.value for p in _case.profiles if p is not Profile.BINNENBRIN)
+    profiles = tuple(p.value for p in _case.profiles if p.overdrachtsoort == "overstapdossier")  # certified kinds
     if _case.known_bad and profiles:
         mutant(
             f"bron-dossier-{_case.breaks}",

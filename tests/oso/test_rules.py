@@ -10,7 +10,7 @@ from fixtures.cohort import generate
 from fixtures.generator import Size
 from oso import codec, rules
 from oso.namespaces import DOSSIER
-from oso.profiles import Profile
+from oso.profiles import PROFILE_CATEGORIES, Category, Profile, profile_of
 from oso.validation import validate
 from tests.conftest import fuzz_budgets, fuzz_settings
 from tests.oso.strategies import base_dossiers, mutate, mutated_dossiers
@@ -46,8 +46,9 @@ def test_every_rule_holds_where_it_applies(official_examples, own_schema):
         # OSOKIT-CAT-01 is decided from the declared categories alone (its XPath only locates a wrong
         # declaration), so it was checked on every dossier of a kind it matches.
         checked |= {c.rule.id for c in rules.CHECKS if c.rule.id == "OSOKIT-CAT-01" and c.matches(facts)}
-    # Only an overdrachtsoort osokit does not know makes OVa.OS03 apply: no valid dossier has one.
-    assert set(rules.RULES) - checked == {"OVa.OS03"}
+    # Only an overdrachtsoort osokit does not know makes OVa.OS03 apply, and only a SWV overstap type outside
+    # a swv-dossier PaO.SO03: no valid dossier has either.
+    assert set(rules.RULES) - checked == {"OVa.OS03", "PaO.SO03"}
 
 
 @pytest.mark.parametrize(("case_name", "profile"), BAD_CASES, ids=[f"{c}-{p.value}" for c, p in BAD_CASES])
@@ -124,6 +125,45 @@ def test_swv_dossiers_are_not_judged_by_overstap_rules(official_examples):
         facts = rules.Facts.of(etree.fromstring(path.read_bytes()))
         ids = {c.rule.id for c in rules.applicable(facts).checks}
         assert not any(i.startswith(("OVa.", "OVb.")) for i in ids)
+        assert {"PaO.LL12", "PaO.SO02", "PaO.SL01b"} <= ids  # ... but by the PaO rules
+
+
+def test_the_official_pao_examples_pass_and_their_rules_bite(official_examples, own_schema):
+    """The four Voorbeelddossier_PaO_* pass the validator; the same dossier with the pupil's BSN (which a
+    samenwerkingsverband may not get), a vo block in POSWV or a peuterspeelzaal in VOSWV does not."""
+    pao = {p.name: p.read_bytes() for p in official_examples if "PaO" in p.name}
+    assert len(pao) == 4
+    for name, data in pao.items():
+        assert validate(data, own_schema) == [], name
+        root = etree.fromstring(data)
+        ll = leerling(root)
+        ll.find(f"{{{DOSSIER}}}leerlingid").addprevious(el("bsn", "999999990"))
+        assert "PaO.LL12" in violated(root), name
+    poswv = etree.fromstring(pao["Voorbeelddossier_PaO_POSWV_full.xml"])
+    leerling(poswv).append(el("bevorderd", None, el("leerjaar", "11")))
+    assert violated(poswv) == {"PaO.VM01", "OSOKIT-CAT-02"}
+    voswv = etree.fromstring(pao["Voorbeelddossier_PaO_VOSWV_full.xml"])
+    leerling(voswv).find(f"{{{DOSSIER}}}schoolloopbaanlijst").addprevious(el("vanpeuterspeelzaal", "true"))
+    assert violated(voswv) == {"PaO.VV01", "OSOKIT-CAT-02"}
+
+
+def test_profile_tables_are_the_official_examples_declarations(official_examples):
+    """Each profile's categorie_uitlevering table is what its official full example declares."""
+    names = {"OV_BB": Profile.BINNENBRIN, "PaO_POSWV": Profile.POSWV, "PaO_VOSWV": Profile.VOSWV}
+    for path in (p for p in official_examples if p.name.endswith("_full.xml")):
+        key = path.stem.removeprefix("Voorbeelddossier_").removesuffix("_full")
+        profile = names.get(key) or Profile(key.removeprefix("OV_").lower())
+        facts = rules.Facts.of(etree.fromstring(path.read_bytes()))
+        assert dict(zip([c.value for c in Category], facts.categories, strict=True)) == {
+            c.value: u.value for c, u in PROFILE_CATEGORIES[profile].items()
+        }, path.name
+        assert profile_of(facts.kind, facts.overstap) is profile
+
+
+def test_pao_rule_ids_and_sources():
+    pao = {i: r for i, r in rules.RULES.items() if i.startswith("PaO.")}
+    assert len(pao) == 42 and all("SwvPaO" in r.source for r in pao.values())
+    assert {r.level for r in pao.values()} == {rules.Level.MUST}
 
 
 def test_violation_names_the_node_and_line():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from oso.profiles import Profile
 from reports.results import Results
 
 
@@ -25,7 +26,7 @@ def test_demo_runs_everything_and_says_where_the_reports_are(tmp_path):
         for name in ("results.json", "junit.xml", "report.html"):
             assert (tmp_path / folder / name).is_file()
             assert str(tmp_path / folder / name) in done.stdout
-    assert len(list((tmp_path / "fixtures").rglob("*.xml"))) == 4 * 30
+    assert len(list((tmp_path / "fixtures").rglob("*.xml"))) == len(Profile) * 30  # every profile, both sizes
 
 
 def test_the_demo_can_run_again_in_the_same_folder(tmp_path, capsys):
@@ -33,4 +34,4 @@ def test_the_demo_can_run_again_in_the_same_folder(tmp_path, capsys):
 
     assert fixtures_step(tmp_path, 0) == 0
     assert fixtures_step(tmp_path, 1) == 0  # its own earlier dossiers are replaced, not refused
-    assert len(list(tmp_path.rglob("*.xml"))) == 4 * 30
+    assert len(list(tmp_path.rglob("*.xml"))) == len(Profile) * 30
