@@ -468,9 +468,9 @@ def conformance_mutants(args: argparse.Namespace) -> int:
     import time
 
     from conformance.run import SETUP_ERROR, RunRequest, run, run_mutants
-    from simulator.mutants import MUTANTS
+    from simulator.mutants import MUTANTS, conformance_mutants
 
-    names = args.only or list(MUTANTS)
+    names = args.only or (list(MUTANTS) if args.list else conformance_mutants())
     unknown = [n for n in names if n not in MUTANTS]
     if unknown:
         raise UsageError(f"unknown mutant(s): {', '.join(unknown)} (`osokit conformance mutants --list`)")
@@ -478,7 +478,8 @@ def conformance_mutants(args: argparse.Namespace) -> int:
     if args.list:
         for name in names:
             m = MUTANTS[name]
-            print(f"{name:<{width}}  {m.role:<4}  {m.defect}")
+            note = "  (performance: not in the mutation run)" if m.performance else ""
+            print(f"{name:<{width}}  {m.role:<4}  {m.defect}{note}")
         return EXIT_OK
     reference = run(RunRequest(seed=args.seed, out=args.out / "reference"), quiet=True)
     if reference.code != 0:

@@ -4,12 +4,15 @@ suite catches defects (``osokit conformance mutants``).
 A mutant is the reference LAS with one step overridden. Behavioural mutants break the flow (skip
 the sessiecontrole, close twice, leak the PGN, ...); dossier mutants serve a dossier that breaks
 exactly one business rule (taken from the fixtures' known-bad variants). Each declares the role it
-plays wrong, so the mutation run only needs that role's checks.
+plays wrong, so the mutation run only needs that role's checks. A performance mutant breaks no rule
+(it is slow, not wrong): the conformance mutation run leaves it out, and the capacity tests
+(``osokit load capacity``) are the ones that must catch it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,17 +39,30 @@ class Mutant:
     role: str  # doel | bron
     cls: type[ReferenceLas]
     transfers: tuple[str, ...] = ("popo", "povo", "vovo")
+    performance: bool = False  # slow, not wrong: left out of the conformance mutation run
 
 
 MUTANTS: dict[str, Mutant] = {}
 
 
-def mutant(name: str, defect: str, role: str, transfers: tuple[str, ...] = ("popo", "povo", "vovo")) -> Any:
+def mutant(
+    name: str,
+    defect: str,
+    role: str,
+    transfers: tuple[str, ...] = ("popo", "povo", "vovo"),
+    *,
+    performance: bool = False,
+) -> Any:
     def register(cls: type[ReferenceLas]) -> type[ReferenceLas]:
-        MUTANTS[name] = Mutant(name, defect, role, cls, transfers)
+        MUTANTS[name] = Mutant(name, defect, role, cls, transfers, performance)
         return cls
 
     return register
+
+
+def conformance_mutants() -> list[str]:
+    """The mutants the conformance suite must catch: every one but the performance mutants."""
+    return [name for name, m in MUTANTS.items() if not m.performance]
 
 
 def mutant_class(name: str) -> type[ReferenceLas]:
@@ -242,6 +258,22 @@ class Impatient(ReferenceLas):
 class SkipsSessiecontrole(ReferenceLas):
     def check_session(self, req: t.DocumentRequest) -> None:
         return None
+
+
+SLOW_DOCUMENT_S = 0.05
+
+
+@mutant(
+    "bron-slow-document",
+    f"spends {SLOW_DOCUMENT_S * 1000:.0f} ms on every documentRequest, holding its one worker (a slow query): "
+    "conformant, but its capacity drops",
+    "bron",
+    performance=True,
+)
+class SlowDocument(ReferenceLas):
+    def document(self, endpoint: Any, req: t.DocumentRequest, caller: Caller) -> t.DocumentResponse:
+        time.sleep(SLOW_DOCUMENT_S)  # blocking on purpose: the LAS's only worker is busy, as with a slow query
+        return super().document(endpoint, req, caller)
 
 
 @mutant("bron-ignores-certificate", "answers a doel whatever client certificate it presents", "bron")
