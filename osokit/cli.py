@@ -19,6 +19,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
+from urllib.parse import urlsplit
 
 from oso.profiles import Profile
 
@@ -592,6 +593,105 @@ def load_replay(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
 
 
+def _ports(flag: str, text: str) -> tuple[int, int]:
+    """``P`` or ``P-Q``: the first port and the next (or Q); ``0``: free ones."""
+    first, _, last = text.partition("-")
+    if not first.isdigit() or (last and not last.isdigit()):
+        raise invalid(flag, text, "use a port, e.g. 8700, or a range, e.g. 8700-8701 (0: free ports)")
+    low, high = int(first), int(last) if last else (int(first) + 1 if int(first) else 0)
+    if not low <= 65535 or not high <= 65535 or (low and high <= low) or (last and not low):
+        raise invalid(flag, text, "use ports 1..65535, a range low-high with high above low, or 0 (free ports)")
+    return low, high
+
+
+def check_capacity(args: argparse.Namespace) -> None:
+    from load import slo
+    from load.demand import DemandError, parse_share
+    from load.run import LoadError, seconds
+
+    _url("--target", args.target)
+    _host("--host", args.host, args.allow_remote)
+    if not args.allow_remote:
+        _host("--target", urlsplit(args.target).hostname or "", False)
+    at_least("--processes", args.processes, 1, MAX_PROCESSES)
+    at_least("--remote-workers", args.remote_workers, 0, MAX_PROCESSES)
+    if args.remote_workers and args.remote_workers > args.processes:
+        raise invalid("--remote-workers", args.remote_workers, f"at most --processes ({args.processes})")
+    at_least("--schools", args.schools, 1)
+    at_least("--pupils", args.pupils, 1, 100_000)
+    at_least("--batch", args.batch, 0, 10_000)
+    at_least("--cohort", args.cohort, 1, MAX_COHORT)
+    if not args.max_rate > 0:  # also NaN
+        raise invalid("--max-rate", args.max_rate, "use a number of transfers per second above 0")
+    args.ports = _ports("--port", args.port)
+    try:
+        args.step_duration = seconds(args.step_duration)
+        slo.parse(args.slo)
+        args.share = parse_share(args.share) if args.share is not None else None
+    except (LoadError, slo.SloError, DemandError) as exc:
+        raise UsageError(str(exc)) from None
+    if not 1 <= args.step_duration <= 3600:
+        raise invalid("--step-duration", f"{args.step_duration:g}s", "use 1s to 1h")
+    args.faults = _fault_profile("--faults", args.faults)
+
+
+def load_capacity(args: argparse.Namespace) -> int:
+    import shlex
+
+    from load.capacity import CapacityRun, capacity
+    from load.demand import DemandError
+    from load.run import LoadError
+    from load.slo import SloError
+
+    try:
+        return capacity(
+            CapacityRun(
+                target=args.target,
+                role=args.role,
+                out=args.out,
+                slo_spec=args.slo,
+                max_rate=args.max_rate,
+                step_s=args.step_duration,
+                schools=args.schools,
+                share=args.share,
+                processes=args.processes,
+                remote_workers=args.remote_workers,
+                host=args.host,
+                ports=args.ports,
+                allow_remote=args.allow_remote,
+                pupils=args.pupils,
+                batch=args.batch,
+                cohort=args.cohort,
+                faults=args.faults,
+                seed=args.seed,
+                command=shlex.join(["osokit", *sys.argv[1:]]),
+            )
+        )
+    except (LoadError, SloError, DemandError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def check_worker(args: argparse.Namespace) -> None:
+    host, _, port = args.master.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) <= 65535:
+        raise invalid("--master", args.master, "use HOST:PORT, as `osokit load capacity` printed it")
+    _host("--master", host.strip("[]"), True)
+    at_least("--processes", args.processes, 1, MAX_PROCESSES)
+    args.master_host, args.master_port = host.strip("[]"), int(port)
+
+
+def load_worker(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from load.capacity import LOCUSTFILE
+
+    command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker"]
+    command += ["--master-host", args.master_host, "--master-port", str(args.master_port)]
+    command += ["--processes", str(args.processes)] if args.processes > 1 else []
+    print(f"locust worker(s) for the capacity run at {args.master}; they stop when it does", file=sys.stderr)
+    return subprocess.run(command, check=False).returncode
+
+
 # --- reports ----------------------------------------------------------------------------------------
 
 
@@ -902,6 +1002,88 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lp.add_argument("--out", type=Path, default=Path("out/replay"), metavar="DIR")
     lp.set_defaults(handler=load_replay, check=check_replay)
+    lc = lds.add_parser(
+        "capacity",
+        help="step the load on a vendor's LAS until the SLO breaks; the knee beside the spring peak's demand",
+        description="Runs a simulator and locust (load/capacityfile.py) against the LAS behind a control API: "
+        "as bron, simulated vo schools ask for pupils it prepared; as doel, they make it fetch their intake. "
+        "Writes capacity.json and capacity.html under --out. Exit 0 when every role has headroom (sustains "
+        "at least what the national peak needs), 1 when one has not, 2 when the run cannot start.",
+    )
+    lc.add_argument(
+        "--target", required=True, metavar="URL", help="the LAS's control API, e.g. http://127.0.0.1:9000/control"
+    )
+    lc.add_argument("--role", required=True, choices=["bron", "doel", "both"], help="the role(s) to load")
+    lc.add_argument("--out", required=True, type=Path, metavar="DIR", help="where capacity.json, capacity.html go")
+    lc.add_argument(
+        "--slo",
+        default="p99<250ms,errors=0,conformance=0",
+        metavar="SPEC",
+        help="what every step must hold (default %(default)s)",
+    )
+    lc.add_argument(
+        "--max-rate",
+        type=float,
+        default=200.0,
+        metavar="R",
+        help="bron: the highest transfers/s offered; doel: stop once this is reached (default 200)",
+    )
+    lc.add_argument(
+        "--step-duration", default="30s", metavar="T", help="how long each step holds its load (default 30s)"
+    )
+    demand = lc.add_mutually_exclusive_group()
+    demand.add_argument(
+        "--schools", type=int, metavar="N", help="the vendor's schools (po as bron, vo as doel): the demand's share"
+    )
+    demand.add_argument(
+        "--share", metavar="P", help="the vendor's share of the schools, e.g. 25%% or 0.25 (default: the whole country)"
+    )
+    lc.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="K",
+        help="locust workers in all (1: one process; more: a master and K workers)",
+    )
+    lc.add_argument(
+        "--remote-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="of the --processes, this many join from other machines (osokit load worker)",
+    )
+    lc.add_argument(
+        "--host", default="127.0.0.1", help="where the run's simulator and locust's master listen (default 127.0.0.1)"
+    )
+    lc.add_argument(
+        "--port",
+        default="0",
+        metavar="P",
+        help="the simulator's port and the master's (P+1), or a range P-Q; 0 (default): free ports",
+    )
+    lc.add_argument(
+        "--allow-remote", action="store_true", help="a target, --host or aanleverpunten that are not loopback"
+    )
+    lc.add_argument("--pupils", type=int, default=100, metavar="N", help="bron: pupils the LAS prepares (default 100)")
+    lc.add_argument(
+        "--batch", type=int, default=0, metavar="N", help="doel: pupils per intake (default: 40 to 240, drawn)"
+    )
+    lc.add_argument(
+        "--cohort",
+        type=int,
+        default=5_000,
+        metavar="N",
+        help="doel: pupils at the simulator's po schools (default 5,000)",
+    )
+    lc.add_argument(
+        "--faults", type=Path, metavar="FILE", help="a fault profile for the simulator (file or shipped name)"
+    )
+    lc.add_argument("--seed", type=int, default=0, metavar="S")
+    lc.set_defaults(handler=load_capacity, check=check_capacity)
+    lw = lds.add_parser("worker", help="locust worker(s) for a capacity run on another machine")
+    lw.add_argument("--master", required=True, metavar="HOST:PORT", help="the capacity run's master, as it printed it")
+    lw.add_argument("--processes", type=int, default=1, metavar="K", help="worker processes here (default 1)")
+    lw.set_defaults(handler=load_worker, check=check_worker)
 
     rp = sub.add_parser("report", help="render, validate or compare results.json files")
     rps = rp.add_subparsers(dest="report_command", metavar="SUBCOMMAND", required=True)
