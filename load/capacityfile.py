@@ -415,8 +415,7 @@ def figures(role: str, stats: Any, step: knee.Step) -> None:
     if flow is not None:
         step.transfer_p50_ms = float(flow.get_response_time_percentile(0.5))
         step.transfer_p99_ms = float(flow.get_response_time_percentile(0.99))
-        window = range(int(step.start), int(step.end))
-        step.transfers = sum(flow.num_reqs_per_sec.get(s, 0) - flow.num_fail_per_sec.get(s, 0) for s in window)
+        step.transfers = flow.num_requests - flow.num_failures  # those begun in the step, wherever they ended
     failures = [e for e in stats.errors.values() if e.name.startswith(prefix)]
     step.conformance = sum(e.occurrences for e in failures if checks.ConformanceError.PREFIX in str(e.error))
     step.simulator_errors = sum(e.occurrences for e in failures if str(e.error).startswith(SIMULATOR))

@@ -4,8 +4,9 @@ sustainable rate.
 A run steps the offered load up (bron: transfers per second the simulated doel schools ask for;
 doel: vo schools running their intake at once) and judges every step on its own figures. A step
 holds when every SLO objective holds on it, the simulator failed nothing (else the vendor was not
-what was tested), and the LAS kept up: as bron it answered at least ``KEEPS_UP`` of the offered
-transfers, as doel its throughput still grew with the schools added (``SCALES``). The knee is the
+what was tested), and the LAS kept up: as bron it completed at least ``KEEPS_UP`` of the offered
+transfers (less one per user, which a step boundary may cut off), as doel its throughput still
+grew with the schools added (``SCALES``). A step's transfers are those begun in it. The knee is the
 last step that held before the first that did not; its throughput is the sustainable rate.
 """
 
@@ -97,7 +98,7 @@ def judge(role: str, step: Step, objectives: list[slo.Objective], before: Step |
         breaches.append("no answers at all")
     if step.simulator_errors:
         breaches.append(f"the simulator failed {step.simulator_errors} request(s): this step did not measure the LAS")
-    if role == "bron" and step.throughput < KEEPS_UP * step.offered:
+    if role == "bron" and step.transfers < KEEPS_UP * step.offered * step.seconds - step.users:
         breaches.append(
             f"kept up with {step.throughput:,.1f} of {step.offered:g} transfers/s "
             f"(less than {KEEPS_UP:.0%} of the offered rate)"
