@@ -427,7 +427,7 @@ def _sessions(admin: httpx.Client, steps: list[knee.Step], ours: Any) -> dict[in
         page = admin.get("/admin/sessions", params={"limit": 10_000, "offset": offset_n}).json()["sessions"]
         for s in page:
             at = datetime.fromisoformat(s["created"]).timestamp() - offset
-            step = next((st for st in steps if st.start <= at < st.end + 5), None)
+            step = next((st for st in reversed(steps) if st.start <= at), None)  # opened in it, or after the last
             if step is None or not ours(s):
                 continue
             tally = found.setdefault(step.index, {"opened": 0, "closed": 0, "left_open": 0, "results": {}})

@@ -244,17 +244,18 @@ class VoIntake(FastHttpUser):
     def compose(self) -> list[tuple[str, list[str]]]:
         """An intake: pupils of several po schools of the simulator's cohort, at most PER_BRON_SCHOOL each."""
         assert _world is not None
-        size = self.plan.batch or self.rng.randint(*INTAKE)
-        schools: dict[str, list[str]] = collections.defaultdict(list)
-        while sum(map(len, schools.values())) < size:
-            page = _world.page(self.rng.randrange((_world.total + PAGE - 1) // PAGE))
-            for pupil in self.rng.sample(page, len(page)):
-                group = schools[pupil["bron_brin"]]
-                if len(group) < PER_BRON_SCHOOL and pupil["pgn"] not in group:
-                    group.append(pupil["pgn"])
-                if sum(map(len, schools.values())) >= size:
+        size, intake = self.plan.batch or self.rng.randint(*INTAKE), []
+        while (taken := sum(len(pgns) for _, pgns in intake)) < size:
+            schools = collections.defaultdict(list)
+            for pupil in _world.page(self.rng.randrange((_world.total + PAGE - 1) // PAGE)):
+                schools[pupil["bron_brin"]].append(pupil["pgn"])
+            for school in self.rng.sample(sorted(schools), len(schools)):
+                count = min(PER_BRON_SCHOOL, size - taken, len(schools[school]))
+                intake.append((school, self.rng.sample(schools[school], count)))
+                taken += count
+                if taken >= size:
                     break
-        return list(schools.items())
+        return intake
 
     @task
     def intake(self) -> None:

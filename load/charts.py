@@ -76,7 +76,7 @@ def _knee(ax: Any, result: dict[str, Any]) -> None:
 
 def latency(result: dict[str, Any], thresholds: dict[str, float]) -> str:
     """p50, p95 and p99 per step against the offered load; the SLO's latency limits as lines."""
-    fig = Figure(figsize=(6.4, 3.4))
+    fig = Figure(figsize=(5.6, 3.2))
     ax = fig.add_subplot()
     offered = [s["offered"] for s in result["steps"]]
     for key, colour in LATENCY_COLOURS.items():
@@ -85,23 +85,24 @@ def latency(result: dict[str, Any], thresholds: dict[str, float]) -> str:
         ax.axhline(limit, color="#555555", linewidth=0.8, linestyle="-.")
         ax.annotate(
             f"SLO {label}",
-            (0, limit),
+            (1, limit),
             xycoords=("axes fraction", "data"),
-            xytext=(2, 3),
+            xytext=(-2, 3),
             textcoords="offset points",
+            ha="right",
             color="#555555",
         )
     _offered_axis(ax, result)
     _knee(ax, result)
     ax.set_ylabel("latency (ms)")
     ax.set_title("latency per step")
-    ax.legend(loc="upper left", frameon=False)
+    ax.legend(loc="best", frameon=False)
     return _svg(fig)
 
 
 def throughput(result: dict[str, Any]) -> str:
     """Transfers completed per second per step against the offered load (bron: beside the offered rate)."""
-    fig = Figure(figsize=(6.4, 3.4))
+    fig = Figure(figsize=(5.6, 3.2))
     ax = fig.add_subplot()
     offered = [s["offered"] for s in result["steps"]]
     ax.plot(offered, [s["throughput_per_s"] for s in result["steps"]], marker="o", color="#4c78a8", label="completed")
@@ -115,13 +116,13 @@ def throughput(result: dict[str, Any]) -> str:
     _knee(ax, result)
     ax.set_ylabel("transfers/s")
     ax.set_title("throughput per step")
-    ax.legend(loc="upper left", frameon=False)
+    ax.legend(loc="best", frameon=False)
     return _svg(fig)
 
 
 def series(result: dict[str, Any]) -> str:
     """Over the run: requests per second and p99 at the vendor, each step shaded and labelled."""
-    fig = Figure(figsize=(9.6, 3.8))
+    fig = Figure(figsize=(11, 3.8))
     rate, lat = fig.subplots(2, 1, sharex=True)
     points = [(p, s) for s in result["steps"] for p in s["series"]]
     start = result["steps"][0]["start"] if result["steps"] else 0
