@@ -494,11 +494,16 @@ def _result(c: _Context, role: str, steps: list[knee.Step], extra: dict[str, Any
 def _warnings(role: str, steps: list[knee.Step], found: knee.Knee, r: CapacityRun) -> list[str]:
     """Where the figure may be the simulator's, the load generator's or the machine's, not the LAS's."""
     warnings = []
+    stopped = steps[-1].extra.get("stopped_on") if steps else None
     if found.broke is None:
         top = steps[-1].offered if steps else 0
-        warnings.append(
-            f"no knee up to {top:g} {knee.UNITS[role]}: the LAS sustains at least this; raise --max-rate to find it"
-        )
+        why = "raise --max-rate to find it"
+        if stopped and not stopped[0].startswith("reached"):
+            why = (
+                f"the run stopped there on the figures it had then ({'; '.join(stopped)}), which with all its "
+                "figures hold: a longer --step-duration gives steadier ones"
+            )
+        warnings.append(f"no knee up to {top:g} {knee.UNITS[role]}: the LAS sustains at least this; {why}")
     limiting = found.broke or (steps[-1] if steps else None)
     if limiting is None:
         return warnings

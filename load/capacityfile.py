@@ -372,6 +372,7 @@ class Steps(LoadTestShape):
         step.holds = not step.breaches
         log.info("step %d: %s", step.index, "holds" if step.holds else "; ".join(step.breaches))
         if not step.holds or (p.role == "doel" and step.throughput >= p.max_rate):
+            step.extra["stopped_on"] = step.breaches or [f"reached --max-rate {p.max_rate:g}"]
             del self.steps[step.index + 1 :]  # the step begun while this one was judged is not one
             return False
         return True
@@ -417,6 +418,10 @@ def figures(role: str, stats: Any, step: knee.Step) -> None:
         step.transfer_p50_ms = float(flow.get_response_time_percentile(0.5))
         step.transfer_p99_ms = float(flow.get_response_time_percentile(0.99))
         step.transfers = flow.num_requests - flow.num_failures  # those begun in the step, wherever they ended
+    if role == "doel":  # back to back, intakes run across steps: the transfers completed while the step lasted
+        flows = [e for e in stats.entries.values() if e.method == "FLOW" and e.name.endswith(" transfer")]
+        window = range(int(step.start), int(step.end))
+        step.transfers = sum(e.num_reqs_per_sec.get(s, 0) - e.num_fail_per_sec.get(s, 0) for e in flows for s in window)
     failures = [e for e in stats.errors.values() if e.name.startswith(prefix)]
     step.conformance = sum(e.occurrences for e in failures if checks.ConformanceError.PREFIX in str(e.error))
     step.simulator_errors = sum(e.occurrences for e in failures if str(e.error).startswith(SIMULATOR))
