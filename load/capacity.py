@@ -36,6 +36,7 @@ from conformance.adapter import AdapterError, HttpAdapter, VendorInfo
 from load import knee, slo
 from load.demand import Demand
 from load.plan import Plan
+from load.report import role_document, write
 from load.run import HERE, LoadError, Simulator, _cpu_s, _progress, _requests_so_far
 from simulator.server import is_loopback
 
@@ -122,8 +123,6 @@ def capacity(r: CapacityRun) -> int:
             )
             roles[role] = RUNS[role](context)
         info = admin.get("/admin/info").json()
-    from load.report import write
-
     document = {
         "schema": "osokit-capacity/1",
         "run": {
@@ -167,12 +166,12 @@ def headline(role: str, result: dict[str, Any], spec: str) -> str:
 @contextlib.contextmanager
 def _simulator(r: CapacityRun) -> Iterator[Simulator]:
     cohort = r.cohort if "doel" in r.roles else 0
-    args = ["--host", r.host, "--port", str(r.ports[0]), "--evidence-bodies", "100"]
+    args = ["--host", r.host, "--evidence-bodies", "100"]
     args += ["--max-connections-per-client", "0", "--cohort", f"povo={cohort}"]
     args += [a for other in ("popo", "vovo", "binnenbrin") for a in ("--cohort", f"{other}=0")]
     args += ["--allow-remote"] * r.allow_remote + (["--faults", str(r.faults)] if r.faults else [])
     print(f"starting a simulator on {r.host} in {r.out / 'simulator'} ...", file=sys.stderr)
-    with Simulator(r.out / "simulator", args) as sim:
+    with Simulator(r.out / "simulator", args, port=r.ports[0]) as sim:
         yield sim
 
 
@@ -480,15 +479,7 @@ def _result(c: _Context, role: str, steps: list[knee.Step], extra: dict[str, Any
             f"{step.extra.get('simulator_cores', 0):.0%}  {verdict}",
             file=sys.stderr,
         )
-    return {
-        "offered_unit": knee.UNITS[role],
-        "steps": [s.as_dict() for s in steps],
-        "knee": found.as_dict(),
-        "demand": c.demand.as_dict(),
-        "headroom": round(c.demand.headroom(found.rate), 2),
-        "warnings": warnings,
-        **extra,
-    }
+    return role_document(role, steps, found, c.demand, warnings, extra)
 
 
 def _warnings(role: str, steps: list[knee.Step], found: knee.Knee, r: CapacityRun) -> list[str]:

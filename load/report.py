@@ -14,7 +14,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from load import charts, slo
+from load import charts, knee, slo
+from load.demand import Demand
 from reports.results import errors_against, write_atomic
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "capacity-v1.schema.json"
@@ -39,6 +40,21 @@ def schema() -> dict[str, Any]:
         return node
 
     return resolve(loaded)
+
+
+def role_document(
+    role: str, steps: list[knee.Step], found: knee.Knee, demand: Demand, warnings: list[str], extra: dict[str, Any]
+) -> dict[str, Any]:
+    """One role's part of capacity.json: its steps, the knee, the demand and the headroom."""
+    return {
+        "offered_unit": knee.UNITS[role],
+        "steps": [s.as_dict() for s in steps],
+        "knee": found.as_dict(),
+        "demand": demand.as_dict(),
+        "headroom": round(demand.headroom(found.rate), 2),
+        "warnings": warnings,
+        **extra,
+    }
 
 
 def validate(document: Any) -> list[str]:

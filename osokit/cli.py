@@ -539,8 +539,9 @@ def check_load_run(args: argparse.Namespace) -> None:
     for name in args.user_class:
         if name not in USER_CLASSES:
             raise invalid("--user-class", name, f"choose from {', '.join(USER_CLASSES)}")
+    at_least("--port", args.port, 0, 65535)
     if not args.start_simulator:
-        for flag, given in (("--faults", args.faults), ("--cohort", args.cohort)):
+        for flag, given in (("--faults", args.faults), ("--cohort", args.cohort), ("--port", args.port)):
             if given is not None:
                 raise invalid(flag, given, "only with --start-simulator (a running --target keeps its own)")
     args.faults = _fault_profile("--faults", args.faults)
@@ -569,6 +570,7 @@ def load_run(args: argparse.Namespace) -> int:
                 user_classes=tuple(args.user_class),
                 seed=args.seed,
                 max_requests=args.max_requests,
+                port=args.port or 0,
             )
         )
     except (LoadError, SloError) as exc:
@@ -580,6 +582,7 @@ def check_replay(args: argparse.Namespace) -> None:
     at_least("--processes", args.processes, 1, MAX_PROCESSES)
     at_least("--users", args.users, 0)
     at_least("--shards", args.shards, 0, MAX_PROCESSES)
+    at_least("--port", args.port, 0, 65535 - MAX_PROCESSES)
 
 
 def load_replay(args: argparse.Namespace) -> int:
@@ -587,7 +590,14 @@ def load_replay(args: argparse.Namespace) -> int:
 
     try:
         return replay(
-            Replay(cohort=args.cohort, processes=args.processes, users=args.users, shards=args.shards, out=args.out)
+            Replay(
+                cohort=args.cohort,
+                processes=args.processes,
+                users=args.users,
+                shards=args.shards,
+                out=args.out,
+                port=args.port,
+            )
         )
     except LoadError as exc:
         raise UsageError(str(exc)) from None
@@ -986,6 +996,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lr.add_argument("--seed", type=int, default=0, metavar="S")
     lr.add_argument("--max-requests", type=int, default=2_000_000, metavar="N", help="stop after N requests")
+    lr.add_argument("--port", type=int, metavar="P", help="with --start-simulator: its port (default: a free one)")
     lr.set_defaults(handler=load_run, check=check_load_run)
     lp = lds.add_parser("replay", help="the national po-vo cohort, each pupil one full transfer; zero lost or exit 1")
     lp.add_argument("--cohort", type=int, default=185_000, metavar="N", help="pupils (default 185,000)")
@@ -1001,6 +1012,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--users", type=int, default=0, metavar="N", help="concurrent transfers (default: 2 per simulator shard)"
     )
     lp.add_argument("--out", type=Path, default=Path("out/replay"), metavar="DIR")
+    lp.add_argument(
+        "--port", type=int, default=0, metavar="P", help="simulator shard k listens on P+k (default: free ports)"
+    )
     lp.set_defaults(handler=load_replay, check=check_replay)
     lc = lds.add_parser(
         "capacity",
