@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import gevent
+import httpx
 from locust import FastHttpUser, LoadTestShape, events, task
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
@@ -327,13 +328,25 @@ class VoIntake(FastHttpUser):
 # --- the shape: the steps, judged one by one -------------------------------------------------------------
 
 
+_admin: httpx.Client | None = None
+
+
+def closed_sessions(p: Plan) -> int:
+    """Sessions the simulator's Traffic Center closed with a result a doel wants (as doel, the LAS's own)."""
+    global _admin
+    _admin = _admin or httpx.Client(base_url=p.simulator, timeout=60)
+    results = _admin.get("/admin/stats").json()["resultaten"]
+    return sum(results.get(r, 0) for r in (faults.GESLAAGD, faults.GEEN_NIEUWER_DOSSIER))
+
+
 class Steps(LoadTestShape):
     """The ladder of offered loads, ``plan.step_s`` each; stops after the first step that does not hold."""
 
     def __init__(self) -> None:
         super().__init__()
         self.steps: list[knee.Step] = []
-        self.judged = 0
+        self.judged = self.ended = 0  # steps judged, steps ended
+        self.closed = 0  # doel: sessions the Traffic Center had closed when the last step ended
         self.samples: dict[int, tuple[float, int, dict[int, int]]] = {}
 
     def tick(self) -> tuple[int, float, list[type]] | None:
@@ -342,10 +355,12 @@ class Steps(LoadTestShape):
         if self.runner.stats.total.num_requests >= p.max_requests:
             log.warning("reached the run's bound of %d requests: stopping", p.max_requests)
             return None
-        if self.judged < len(self.steps) and now >= self.steps[self.judged].end + p.settle_s:
+        if self.judged < self.ended and now >= self.steps[self.judged].end + p.settle_s:
             if not self._judge(p):
                 return None
-        if not self.steps or now >= self.steps[-1].end:
+        if self.steps and self.ended < len(self.steps) and now >= self.steps[-1].end:
+            self._end(p, now)
+        if self.ended == len(self.steps):
             if len(self.steps) < len(p.rates):
                 self._begin(p, now)
             elif self.judged == len(self.steps):
@@ -358,9 +373,19 @@ class Steps(LoadTestShape):
         offered = p.rates[len(self.steps)]
         users, pacing = p.users(offered)
         step = knee.Step(len(self.steps), offered, users, now, now + p.step_s)
+        if p.role == "doel":
+            step.extra["tc_closed"] = [self.closed if self.steps else closed_sessions(p)]
         self.steps.append(step)
         self.runner.send_message(STEP, {"index": step.index, "pacing": pacing})
         log.info("step %d: %g %s (%d users)", step.index, offered, knee.UNITS[p.role], users)
+
+    def _end(self, p: Plan, now: float) -> None:
+        """The step lasted until now (the tick after its planned end); as doel, what the TC closed by now."""
+        step = self.steps[-1]
+        step.end, self.ended = now, self.ended + 1
+        if p.role == "doel":
+            self.closed = closed_sessions(p)
+            step.extra["tc_closed"].append(self.closed)
 
     def _judge(self, p: Plan) -> bool:
         """Judge the next finished step; False: stop the run (it broke, or the LAS reached --max-rate)."""
@@ -418,10 +443,9 @@ def figures(role: str, stats: Any, step: knee.Step) -> None:
         step.transfer_p50_ms = float(flow.get_response_time_percentile(0.5))
         step.transfer_p99_ms = float(flow.get_response_time_percentile(0.99))
         step.transfers = flow.num_requests - flow.num_failures  # those begun in the step, wherever they ended
-    if role == "doel":  # back to back, intakes run across steps: the transfers completed while the step lasted
-        flows = [e for e in stats.entries.values() if e.method == "FLOW" and e.name.endswith(" transfer")]
-        window = range(int(step.start), int(step.end))
-        step.transfers = sum(e.num_reqs_per_sec.get(s, 0) - e.num_fail_per_sec.get(s, 0) for e in flows for s in window)
+    closed = step.extra.get("tc_closed", [])
+    if role == "doel":  # intakes run on across steps: the transfers the TC saw closed while the step lasted
+        step.transfers = closed[1] - closed[0] if len(closed) == 2 else 0
     failures = [e for e in stats.errors.values() if e.name.startswith(prefix)]
     step.conformance = sum(e.occurrences for e in failures if checks.ConformanceError.PREFIX in str(e.error))
     step.simulator_errors = sum(e.occurrences for e in failures if str(e.error).startswith(SIMULATOR))

@@ -7,7 +7,7 @@ holds when every SLO objective holds on it, the simulator failed nothing (else t
 what was tested), and the LAS kept up: as bron it completed at least ``KEEPS_UP`` of the offered
 transfers (less one per user, which a step boundary may cut off), as doel its throughput still
 grew with the schools added (``SCALES``). A bron step's transfers are those begun in it; a doel
-step's those completed while it lasted (its intakes run on across steps). The knee is the
+step's those the Traffic Center closed while it lasted (its intakes run on across steps). The knee is the
 last step that held before the first that did not; its throughput is the sustainable rate.
 """
 
@@ -51,7 +51,7 @@ class Step:
     errors: int = 0  # failed at the vendor (no answer, an HTTP error, a refusal of a prepared pupil, ...)
     conformance: int = 0  # answers or outcomes that break the protocol
     simulator_errors: int = 0  # requests the simulator's Traffic Center failed: the vendor was not what was measured
-    transfers: int = 0  # whole transfers completed: bron, of those begun in the step; doel, while it lasted
+    transfers: int = 0  # whole transfers completed: bron, of those begun in the step; doel, closed while it lasted
     p50_ms: float = 0.0
     p90_ms: float = 0.0
     p95_ms: float = 0.0
