@@ -158,6 +158,7 @@ def test_a_distributed_run_crosses_network_namespaces(tmp_path):
                 if p.poll() is None:
                     p.terminate()
                     p.wait(30)
+            target.stdout.close()
     assert run.returncode in (0, 1), stdout[-3000:] + stderr[-3000:]
     document = json.loads((tmp_path / "out" / "capacity.json").read_text())
     assert document["run"]["remote_workers"] == 1 and document["run"]["processes"] == 1
