@@ -367,7 +367,8 @@ class Steps(LoadTestShape):
                 return None
         self._sample(p, now)
         current = self.steps[-1]
-        return current.users, float(max(current.users, 1)), [DoelSchool if p.role == "bron" else VoIntake]
+        users = 0 if self.ended == len(p.rates) else current.users  # after the last step, only its judging is left
+        return users, float(max(current.users, 1)), [DoelSchool if p.role == "bron" else VoIntake]
 
     def _begin(self, p: Plan, now: float) -> None:
         offered = p.rates[len(self.steps)]
