@@ -20,7 +20,7 @@ after the first that does not hold. At the end it writes every step's figures to
 from __future__ import annotations
 
 import collections
-import ipaddress
+import functools
 import itertools
 import json
 import logging
@@ -39,7 +39,7 @@ from locust.stats import calculate_response_time_percentile, diff_response_time_
 
 from load import checks, knee, slo
 from load.plan import INTAKE, PER_BRON_SCHOOL, Plan
-from load.world import PAGE, World
+from load.world import LOOPBACK, PAGE, World
 from oso import envelope, faults
 from oso import transport as t
 from oso.faults import OsoFault
@@ -75,17 +75,18 @@ class Current:
     pacing = 1.0
 
 
-_plans: dict[str, Plan] = {}
 _pupil_turn = itertools.count()
 _dossiers = itertools.count()
 _world: World | None = None
 
 
+@functools.cache
+def _plan(text: str) -> Plan:
+    return Plan.from_json(text)
+
+
 def plan_of(environment: Any) -> Plan:
-    text = environment.parsed_options.oso_plan
-    if text not in _plans:
-        _plans[text] = Plan.from_json(text)
-    return _plans[text]
+    return _plan(environment.parsed_options.oso_plan)
 
 
 def _enter(environment: Any, msg: Any, **_: Any) -> None:
@@ -100,12 +101,7 @@ def _listen(environment: Any, **_: Any) -> None:
 
 def allowed(plan: Plan, url: str) -> bool:
     """A URL a user may send to: loopback, or anything the TC hands out when the run allows remote hosts."""
-    host = urlsplit(url).hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    return loopback or plan.allow_remote
+    return urlsplit(url).hostname in LOOPBACK or plan.allow_remote
 
 
 # --- bron: vo schools asking the LAS for the pupils it prepared -------------------------------------------
@@ -127,9 +123,9 @@ class DoelSchool(FastHttpUser):
         self.next_at = max(self.next_at + Current.pacing, now - Current.pacing)
         return max(0.0, self.next_at - now)
 
-    def soap(self, url: str, request: object, expected: type, what: str, check: Any = None) -> Any:
-        """One SOAP exchange; the typed answer, or None when it failed (marked in locust's statistics)."""
-        step = Current.index
+    def soap(self, step: int, url: str, request: object, expected: type, what: str, check: Any = None) -> Any:
+        """One SOAP exchange of a transfer begun in ``step``; the typed answer, or None when it failed
+        (marked in locust's statistics)."""
         if not allowed(self.plan, url):
             raise StopUser(f"{url} is not a loopback address: give --allow-remote to send there")
         headers = SOAP_HEADERS | {"SOAPAction": f'"{t.element_name(request).removesuffix("Request")}"'}
@@ -148,12 +144,12 @@ class DoelSchool(FastHttpUser):
             response.success()
             return outcome
 
-    def tc(self, request: object, expected: type, what: str) -> Any:
+    def tc(self, step: int, request: object, expected: type, what: str) -> Any:
         def granted(outcome: object) -> None:
             if isinstance(outcome, OsoFault):
                 raise Refused(f"the Traffic Center refused: {outcome.code}")
 
-        return self.soap(f"{self.plan.simulator}/tc", request, expected, what, granted)
+        return self.soap(step, f"{self.plan.simulator}/tc", request, expected, what, granted)
 
     @task
     def transfer(self) -> None:
@@ -162,6 +158,7 @@ class DoelSchool(FastHttpUser):
         doel_brin, doel_rk = self.rng.choice(p.doel_schools)
         sleutel = t.ZoeksleutelPgnfrag(zoeksleutel=zoeksleutel)
         granted = self.tc(
+            step,
             t.OverdrachtRequest(
                 bron_brin=p.bron_brin,
                 doel_brin=doel_brin,
@@ -177,6 +174,7 @@ class DoelSchool(FastHttpUser):
         results = []
         for ap in granted.aanleverpunt:
             answer = self.soap(
+                step,
                 ap.url,
                 t.DocumentRequest(
                     sessie_id=granted.sessie_id,
@@ -195,6 +193,7 @@ class DoelSchool(FastHttpUser):
         best = faults.best_result([r for _, r in results]) if results else faults.AANLEVERPUNT_ONBEREIKBAAR
         best_rk = next((rk for rk, r in reversed(results) if r == best), None)
         closed = self.tc(
+            step,
             t.AfmeldingRequest(sessie_id=granted.sessie_id, bron_rk=best_rk, doel_rk=doel_rk, resultaat=best),
             t.AfmeldingResponse,
             "TC afmelding",

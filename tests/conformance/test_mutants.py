@@ -46,3 +46,14 @@ def test_a_mutation_run_of_one_mutant_scores_it(tmp_path):
 def test_an_unknown_mutant_is_a_usage_error():
     done = osokit("conformance", "mutants", "--only", "doel-perfect")
     assert done.returncode == 2 and "unknown mutant(s): doel-perfect" in done.stderr
+
+
+def test_a_performance_mutant_breaks_no_rule_and_is_listed_as_such(tmp_path):
+    """Slow is not wrong: the suite passes bron-slow-document, so the mutation run must not count it
+    (the capacity tests catch it: tests/load/test_capacity.py)."""
+    done = osokit(
+        "conformance", "run", "--target", "mutant:bron-slow-document", "--role", "bron", "--out", str(tmp_path)
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    listed = osokit("conformance", "mutants", "--list", "--only", "bron-slow-document").stdout
+    assert "(performance: not in the mutation run)" in listed
