@@ -122,7 +122,6 @@ def capacity(r: CapacityRun) -> int:
                 sampler,
             )
             roles[role] = RUNS[role](context)
-        info = admin.get("/admin/info").json()
     document = {
         "schema": "osokit-capacity/1",
         "run": {
@@ -136,7 +135,7 @@ def capacity(r: CapacityRun) -> int:
             "max_rate": r.max_rate,
             "processes": r.processes,
             "remote_workers": r.remote_workers,
-            "simulator": {"url": sim.url, "faults": info.get("fault_profile")},
+            "simulator": {"url": sim.url, "faults": r.faults.stem if r.faults else None},
             "cores": os.cpu_count() or 1,
         },
         "roles": roles,
@@ -169,7 +168,7 @@ def _simulator(r: CapacityRun) -> Iterator[Simulator]:
     args = ["--host", r.host, "--evidence-bodies", "100"]
     args += ["--max-connections-per-client", "0", "--cohort", f"povo={cohort}"]
     args += [a for other in ("popo", "vovo", "binnenbrin") for a in ("--cohort", f"{other}=0")]
-    args += ["--allow-remote"] * r.allow_remote + (["--faults", str(r.faults)] if r.faults else [])
+    args += ["--allow-remote"] * r.allow_remote
     print(f"starting a simulator on {r.host} in {r.out / 'simulator'} ...", file=sys.stderr)
     with Simulator(r.out / "simulator", args, port=r.ports[0]) as sim:
         yield sim
@@ -381,8 +380,13 @@ def _bron(c: _Context) -> dict[str, Any]:
 def _doel(c: _Context) -> dict[str, Any]:
     """The LAS as doel: simulated vo schools make it fetch their intake from the simulator's po schools."""
     r, admin, school = c.r, c.admin, c.vendor.doel["vo"]
+    if r.faults:  # the simulator's schools and Traffic Center misbehave for the doel only
+        admin.post("/admin/faults", json={"toml": r.faults.read_text(encoding="utf-8")}).raise_for_status()
     plan = _plan(c, "doel", doel_brin=school.brin, batch=r.batch)
-    steps = _locust(r, plan, r.out / "doel", c.sampler)
+    try:
+        steps = _locust(r, plan, r.out / "doel", c.sampler)
+    finally:
+        admin.post("/admin/faults", json={})
     ours = lambda s: s["doel_brin"] == school.brin  # noqa: E731 - a filter, named once
     deadline = time.monotonic() + SETTLE_S
     while time.monotonic() < deadline and _open_sessions(admin, ours):
@@ -398,7 +402,7 @@ def _doel(c: _Context) -> dict[str, Any]:
         "doel_school": school.brin,
         "sessions": _summed([s.extra.get("sessions", {}) for s in steps]),
         "batches": _batches(steps),
-        "faults": r.faults.name if r.faults else None,
+        "faults": r.faults.stem if r.faults else None,
     }
     return _result(c, "doel", steps, extra)
 

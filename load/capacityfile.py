@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 import gevent
 import httpx
-from locust import FastHttpUser, LoadTestShape, events, task
+from locust import FastHttpUser, LoadTestShape, constant, events, task
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 from locust.stats import calculate_response_time_percentile, diff_response_time_dicts
@@ -238,8 +238,7 @@ class VoIntake(FastHttpUser):
         _world = _world or World(self.plan.simulator, self.plan.profile, self.plan.seed)
         self.fetched: collections.deque[list[tuple[str, list[str]]]] = collections.deque(maxlen=5)
 
-    def wait_time(self) -> float:
-        return 0.0
+    wait_time = constant(0)  # intake after intake: a step is how many schools do this at once
 
     def compose(self) -> list[tuple[str, list[str]]]:
         """An intake: pupils of several po schools of the simulator's cohort, at most PER_BRON_SCHOOL each."""

@@ -1090,7 +1090,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="doel: pupils at the simulator's po schools (default 5,000)",
     )
     lc.add_argument(
-        "--faults", type=Path, metavar="FILE", help="a fault profile for the simulator (file or shipped name)"
+        "--faults",
+        type=Path,
+        metavar="FILE",
+        help="doel: a fault profile for the simulator's schools and TC (file or shipped name)",
     )
     lc.add_argument("--seed", type=int, default=0, metavar="S")
     lc.set_defaults(handler=load_capacity, check=check_capacity)
