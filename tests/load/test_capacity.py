@@ -113,6 +113,25 @@ def test_a_las_that_spends_50_ms_on_every_document_request_sustains_less(tmp_pat
 
 
 @pytest.mark.slow
+def test_under_a_flaky_bron_the_doel_still_closes_every_session_and_says_what_went_wrong(tmp_path):
+    vendor, target = served(tmp_path, "reference")
+    try:
+        done = capacity(target, tmp_path / "out", "--role", "doel", "--faults", "flaky-bron", "--slo", "p99<5s",
+                        "--max-rate", "8", "--batch", "24", "--cohort", "600")  # fmt: skip
+    finally:
+        vendor.stop()
+    assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]
+    document = json.loads((tmp_path / "out" / "capacity.json").read_text())
+    doel = document["roles"]["doel"]
+    assert doel["faults"] == "flaky-bron" and document["run"]["simulator"]["faults"] == "flaky-bron"
+    sessions = doel["sessions"]
+    assert sessions["opened"] > 0 and sessions["left_open"] == 0 and sessions["closed"] == sessions["opened"]
+    assert set(sessions["results"]) - {"OverdrachtGeslaagd", "GeenNieuwerDossier"}, sessions["results"]
+    assert sum(s["errors"] for s in doel["steps"]) > 0  # transfers the bron's faults spoilt count as errors
+    assert "fault profile</dt><dd>flaky-bron" in (tmp_path / "out" / "capacity.html").read_text()
+
+
+@pytest.mark.slow
 @pytest.mark.skipif(netns.missing() is not None, reason=str(netns.missing()))
 def test_a_distributed_run_crosses_network_namespaces(tmp_path):
     """Master and simulator, a worker, and the LAS each on a host of their own; the load comes from the
