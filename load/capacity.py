@@ -44,7 +44,10 @@ DEFAULT_SLO = "p99<250ms,errors=0,conformance=0"
 LOCUSTFILE = HERE / "capacityfile.py"
 OPEN_STATES = ("aangevraagd", "gecontroleerd")
 BUSY = 0.85  # a process using this share of a core (or the machine of all its cores) may be what limits
-SETTLE_S = 60  # doel: how long to wait for the LAS to finish collective requests cut off at the end
+SETTLE_S = 60  # doel: how long to wait for the LAS to finish collective requests cut off at the end anyway
+# how long a user stopped at the end may finish its task: a doel school its intake (cutting a collective
+# request off would leave the LAS a session open that is the run's doing, not the LAS's)
+STOP_TIMEOUT_S = {"bron": "5", "doel": "300"}
 PASSED, FAILED = 0, 1
 
 
@@ -258,7 +261,8 @@ def _locust(r: CapacityRun, plan: Plan, out: Path, sampler: _Sampler) -> list[kn
     steps_file = Path(plan.out)
     steps_file.unlink(missing_ok=True)
     base = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
-    master = base + ["--headless", "--host", plan.simulator, "--oso-plan", plan.to_json(), "--stop-timeout", "5"]
+    stop = STOP_TIMEOUT_S[plan.role]
+    master = base + ["--headless", "--host", plan.simulator, "--oso-plan", plan.to_json(), "--stop-timeout", stop]
     master += ["--csv", str(out / "locust"), "--html", str(out / "locust.html"), "--exit-code-on-error", "0"]
     master += ["--only-summary"]
     workers: list[list[str]] = []
