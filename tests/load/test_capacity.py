@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -36,6 +37,17 @@ def capacity(target: str, out: Path, *args: str, timeout: float = 900) -> subpro
                   timeout=timeout)  # fmt: skip
 
 
+def free_ports(n: int) -> list[int]:
+    """Ports free on loopback now (bound by the kernel's choice, then let go)."""
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
 def served(tmp_path: Path, vut: str) -> tuple[object, str]:
     vendor = start(tmp_path / vut.replace(":", "-"), "--vut", vut, "--cohort", "povo=0")
     return vendor, f"{vendor.url}/control"
@@ -51,9 +63,11 @@ def headlines(stdout: str) -> dict[str, re.Match[str]]:
 @pytest.mark.slow
 def test_both_roles_of_the_reference_las_have_a_knee_and_both_files_are_written(tmp_path):
     vendor, target = served(tmp_path, "reference")
+    ports = free_ports(2)
     try:
         done = capacity(
             target, tmp_path / "out", "--role", "both", "--slo", "p99<1s,errors=0,conformance=0",
+            "--port", f"{ports[0]}-{ports[1]}",
             "--max-rate", "24" if REDUCED else "64", "--pupils", "20", "--batch", "24", "--cohort", "600",
             "--schools", "60",
         )  # fmt: skip
@@ -62,6 +76,7 @@ def test_both_roles_of_the_reference_las_have_a_knee_and_both_files_are_written(
     assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]
     document = json.loads((tmp_path / "out" / "capacity.json").read_text())
     assert report.validate(document) == []
+    assert document["run"]["simulator"]["url"] == f"http://127.0.0.1:{ports[0]}"  # --port
     page = (tmp_path / "out" / "capacity.html").read_text()
     assert page.count("<svg") == 6 and "<script" not in page
     lines = headlines(done.stdout)
@@ -230,6 +245,13 @@ def test_a_target_with_no_las_behind_it_is_one_line_and_exit_2(tmp_path):
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and lines[-1].startswith("osokit: error: --target http://127.0.0.1:9/control: "), lines
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(("text", "ports"), [("0", (0, 0)), ("8700", (8700, 8701)), ("8700-8710", (8700, 8710))])
+def test_a_port_is_the_simulators_and_the_next_or_a_range_gives_both(text, ports):
+    from osokit.cli import _ports
+
+    assert _ports("--port", text) == ports
 
 
 def test_a_worker_needs_a_master_address():
