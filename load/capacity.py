@@ -92,8 +92,6 @@ def capacity(r: CapacityRun) -> int:
     objectives = slo.parse(r.slo_spec)
     check_remote("--target", r.target, r.allow_remote)
     check_remote("--host", r.host, r.allow_remote)
-    if r.remote_workers >= max(r.processes, 2) and r.processes > 1:
-        raise LoadError(f"--remote-workers {r.remote_workers}: at most --processes {r.processes}")
     r.out.mkdir(parents=True, exist_ok=True)
     for role in r.roles:
         Demand.of(role, schools=r.schools, share=r.share)  # a --schools that does not fit, before anything starts

@@ -128,6 +128,29 @@ def test_a_las_that_spends_50_ms_on_every_document_request_sustains_less(tmp_pat
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("vut", "failure"),
+    [
+        ("mutant:bron-skips-sessiecontrole", "answered without a sessiecontrole at the TC"),
+        ("mutant:bron-serves-other-pupil", "the dossier served is not of the pupil the session is for"),
+    ],
+)
+def test_a_bron_that_is_fast_because_it_is_wrong_sustains_nothing(tmp_path, vut, failure):
+    vendor, target = served(tmp_path, vut)
+    try:
+        done = capacity(target, tmp_path / "out", "--role", "bron", "--max-rate", "2", "--pupils", "10")
+    finally:
+        vendor.stop()
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    bron = json.loads((tmp_path / "out" / "capacity.json").read_text())["roles"]["bron"]
+    first = bron["steps"][0]
+    assert not first["holds"] and first["conformance"] > 0 and "conformance=0" in " ".join(first["breaches"])
+    assert any(failure in what for what in first["extra"]["failures"]), first["extra"]["failures"]
+    assert bron["knee"]["sustainable_per_s"] == 0 and bron["headroom"] == 0
+    assert headlines(done.stdout)["bron"].group(2) == "0.0"
+
+
+@pytest.mark.slow
 def test_under_a_flaky_bron_the_doel_still_closes_every_session_and_says_what_went_wrong(tmp_path):
     vendor, target = served(tmp_path, "reference")
     try:
