@@ -63,7 +63,7 @@ def headlines(stdout: str) -> dict[str, re.Match[str]]:
 @pytest.mark.slow
 def test_both_roles_of_the_reference_las_have_a_knee_and_both_files_are_written(tmp_path):
     vendor, target = served(tmp_path, "reference")
-    ports = free_ports(2)
+    ports = sorted(free_ports(2))  # a range: the simulator on the first, the master (if any) on the last
     try:
         done = capacity(
             target, tmp_path / "out", "--role", "both", "--slo", "p99<1s,errors=0,conformance=0",
