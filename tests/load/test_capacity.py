@@ -68,7 +68,7 @@ def test_both_roles_of_the_reference_las_have_a_knee_and_both_files_are_written(
         done = capacity(
             target, tmp_path / "out", "--role", "both", "--slo", "p99<1s,errors=0,conformance=0",
             "--port", f"{ports[0]}-{ports[1]}",
-            "--max-rate", "24" if REDUCED else "64", "--pupils", "20", "--batch", "24", "--cohort", "600",
+            "--max-rate", "128", "--pupils", "20", "--batch", "24", "--cohort", "600",
             "--schools", "60",
         )  # fmt: skip
     finally:
