@@ -353,7 +353,7 @@ class Steps(LoadTestShape):
         if self.runner.stats.total.num_requests >= p.max_requests:
             log.warning("reached the run's bound of %d requests: stopping", p.max_requests)
             return None
-        if self.judged < self.ended and now >= self.steps[self.judged].end + p.settle_s:
+        if self.judged < self.ended and now >= self.steps[self.judged].end + self.settle(p):
             if not self._judge(p):
                 return None
         if self.steps and self.ended < len(self.steps) and now >= self.steps[-1].end:
@@ -367,6 +367,18 @@ class Steps(LoadTestShape):
         current = self.steps[-1]
         users = 0 if self.ended == len(p.rates) else current.users  # after the last step, only its judging is left
         return users, float(max(current.users, 1)), [DoelSchool if p.role == "bron" else VoIntake]
+
+    def settle(self, p: Plan) -> float:
+        """How long after a step its figures are in: as doel, also the slowest collective request so far
+        (its pupils count when it ends), at most two minutes."""
+        if p.role == "bron":
+            return p.settle_s
+        calls = [
+            e.max_response_time or 0
+            for e in self.runner.stats.entries.values()
+            if e.name.endswith(" collective request")
+        ]
+        return p.settle_s + min(max(calls, default=0) / 1000, 120)
 
     def _begin(self, p: Plan, now: float) -> None:
         offered = p.rates[len(self.steps)]
