@@ -48,6 +48,7 @@ SETTLE_S = 60  # doel: how long to wait for the LAS to finish collective request
 # how long a user stopped at the end may finish its task: a doel school its intake (cutting a collective
 # request off would leave the LAS a session open that is the run's doing, not the LAS's)
 STOP_TIMEOUT_S = {"bron": "5", "doel": "300"}
+FEW = 100  # requests below which a step's p99 is little more than its slowest request
 PASSED, FAILED = 0, 1
 
 
@@ -504,6 +505,11 @@ def _warnings(role: str, steps: list[knee.Step], found: knee.Knee, r: CapacityRu
     limiting = found.broke or (steps[-1] if steps else None)
     if limiting is None:
         return warnings
+    if limiting.requests < FEW and any("p99" in b or "p95" in b for b in limiting.breaches):
+        warnings.append(
+            f"step {limiting.index} had {limiting.requests} requests: its p99 is about its slowest one; "
+            "a longer --step-duration gives percentiles that mean more"
+        )
     cpu = limiting.extra
     at = f"at step {limiting.index} ({limiting.offered:g} {knee.UNITS[role]})"
     if cpu.get("simulator_cores", 0) >= BUSY:
