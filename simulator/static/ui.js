@@ -47,11 +47,11 @@
   var flash = sessionStorage.getItem(FLASH);
   if (flash) {
     sessionStorage.removeItem(FLASH);
-    var note = JSON.parse(flash), where = document.querySelector("form[data-api='" + note.api + "'] output");
-    say(where, note.text, true);
+    var note = JSON.parse(flash), form = document.querySelectorAll("form[data-api]")[note.form];
+    say(form && form.querySelector("output"), note.text, true);
   }
 
-  document.querySelectorAll("form[data-api]").forEach(function (form) {
+  document.querySelectorAll("form[data-api]").forEach(function (form, index) {
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var api = form.dataset.api, body = JSON.stringify(formJson(form)), output = form.querySelector("output");
@@ -63,7 +63,7 @@
         .then(function (answer) {
           if (!answer.ok) { say(output, "refused: " + (answer.data.error || JSON.stringify(answer.data)), false); return; }
           if (form.dataset.then === "open") { window.location.href = answer.data.url; return; }
-          sessionStorage.setItem(FLASH, JSON.stringify({ api: api, text: "applied: POST " + api + " " + body }));
+          sessionStorage.setItem(FLASH, JSON.stringify({ form: index, text: "applied: POST " + api + " " + body }));
           window.location.reload();
         })
         .catch(function (error) { say(output, "could not reach the simulator: " + error, false); });
@@ -109,6 +109,8 @@
           if (s.state === "running") return;
           clearInterval(timer);
           run.dataset.state = s.state;
+          var going = document.getElementById("run-going");
+          if (going) going.hidden = true;
           var verdict = document.getElementById("verdict");
           verdict.textContent = s.verdict || s.state;
           verdict.className = "badge big verdict-" + (s.verdict || "error").toLowerCase();
