@@ -30,6 +30,7 @@ from typing import Any
 
 ROLES = ("both", "doel", "bron")
 KINDS = ("popo", "povo", "vovo")  # what `osokit conformance run --transfer` takes
+LANGS = ("en", "nl")  # and --lang: the language of report.html
 VERDICTS = {0: "PASS", 1: "FAIL", 2: "ERROR", 3: "INCOMPLETE"}
 KEEP = 20  # runs kept; the oldest finished ones go first
 TIMEOUT = 1800.0  # seconds a run may take before it is stopped
@@ -53,6 +54,7 @@ class Run:
     role: str
     transfers: tuple[str, ...]
     started: float
+    lang: str = "en"
     finished: float | None = None
     code: int | None = None
     state: str = "running"  # running | finished | interrupted
@@ -65,7 +67,7 @@ class Run:
         """The command's arguments after ``osokit``."""
         return [
             *("conformance", "run", "--target", self.target, "--role", self.role),
-            *("--transfer", ",".join(self.transfers), "--out", str(self.folder / "report")),
+            *("--transfer", ",".join(self.transfers), "--lang", self.lang, "--out", str(self.folder / "report")),
         ]
 
     def save(self) -> None:
@@ -122,6 +124,7 @@ class Run:
             "target": self.target,
             "role": self.role,
             "transfers": list(self.transfers),
+            "lang": self.lang,
             "command": shlex.join(["osokit", *self.argv[:-2]]) + " --out <run folder>/report",
             "state": self.state,
             "code": self.code,
@@ -168,6 +171,7 @@ class RunManager:
         target = str(request.get("target") or "").strip()
         role = request.get("role") or "both"
         kinds = request.get("transfers") or list(KINDS)
+        lang = request.get("lang") or "en"
         if not _TARGET.match(target):
             raise RunError(
                 f"target '{target[:80]}': use reference, mutant:<name> or the http(s) URL of the LAS's control API"
@@ -176,6 +180,8 @@ class RunManager:
             raise RunError(f"role '{str(role)[:20]}': use one of {', '.join(ROLES)}")
         if not isinstance(kinds, list) or not kinds or not set(kinds) <= set(KINDS):
             raise RunError(f"transfers: choose one or more of {', '.join(KINDS)}")
+        if lang not in LANGS:
+            raise RunError(f"lang '{str(lang)[:20]}': use one of {', '.join(LANGS)}")
         with self._lock:
             if self.current() is not None:
                 raise RunError(f"run {self._running.id} is still going: one run at a time", 409)
@@ -184,7 +190,7 @@ class RunManager:
             folder = self.root / run_id
             folder.mkdir(parents=True)
             ordered = tuple(k for k in KINDS if k in kinds)
-            run = Run(run_id, target, role, ordered, time.time(), folder=folder)
+            run = Run(run_id, target, role, ordered, time.time(), lang, folder=folder)
             run.save()
             env = os.environ | {
                 "PYTEST_PLUGINS": ",".join(filter(None, [os.environ.get("PYTEST_PLUGINS"), "simulator.runprogress"])),

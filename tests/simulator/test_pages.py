@@ -221,6 +221,7 @@ def wait_for(world, run_id: str, timeout: float = 180) -> dict:
         ({"target": "reference", "role": "all"}, "role 'all'"),
         ({"target": "reference", "transfers": ["popo", "mbo"]}, "choose one or more of popo, povo, vovo"),
         ({"target": "reference", "transfers": "popo"}, "choose one or more"),
+        ({"target": "reference", "lang": "de"}, "lang 'de': use one of en, nl"),
     ],
 )
 def test_a_run_request_is_checked_before_anything_starts(seeded, request_, says):
