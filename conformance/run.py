@@ -139,6 +139,8 @@ def run(request: RunRequest, *, quiet: bool = False) -> Outcome:
         raw = Path(tmp) / "results.json"
         args = request.pytest_args(raw) + (["-p", "no:terminal"] if quiet else ["-q", "--tb=no", "-rfE"])
         code = pytest.main(args)
+        if code == pytest.ExitCode.INTERRUPTED:  # Ctrl-C or SIGTERM: what ran is not a verdict
+            raise KeyboardInterrupt
         if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR) or not raw.exists():
             return Outcome(SETUP_ERROR, None, error=f"pytest could not run the suite (exit code {int(code)})")
         try:

@@ -31,7 +31,7 @@ from typing import Any
 ROLES = ("both", "doel", "bron")
 KINDS = ("popo", "povo", "vovo")  # what `osokit conformance run --transfer` takes
 LANGS = ("en", "nl")  # and --lang: the language of report.html
-VERDICTS = {0: "PASS", 1: "FAIL", 2: "ERROR", 3: "INCOMPLETE"}
+VERDICTS = {0: "PASS", 1: "FAIL", 2: "ERROR", 3: "INCOMPLETE", 130: "STOPPED"}  # by exit code; others: ERROR
 KEEP = 20  # runs kept; the oldest finished ones go first
 TIMEOUT = 1800.0  # seconds a run may take before it is stopped
 CONSOLE_LINES = 80  # of the console, the last lines a status shows
