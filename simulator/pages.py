@@ -25,7 +25,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jinja2
-from lxml import etree
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -33,6 +32,7 @@ from starlette.routing import Route
 from oso import faults
 from oso import transport as t
 from oso.session import OVERDRACHTSOORTEN, State
+from reports.text import pretty_xml
 from simulator.admin import _session_dict
 from simulator.faultinject import SHIPPED_DIR
 from simulator.register import SECTORS
@@ -71,18 +71,6 @@ def _shown(value: Any) -> Any:
     return value
 
 
-ENV = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(HERE / "templates"),
-    autoescape=True,
-    finalize=_shown,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-ENV.globals.update(tone=tone, session_tone=session_tone, symbol=TONE_SYMBOL)
-ENV.filters.update(n=lambda number: f"{number:,}", when=lambda iso: when(iso), iso_seconds=lambda iso: iso_seconds(iso))
-
-
 def when(iso: str | None) -> str:
     """A stored moment as people read it: to the second, with its offset unless it is UTC."""
     if not iso:
@@ -97,15 +85,16 @@ def iso_seconds(iso: str) -> str:
     return datetime.fromisoformat(iso).replace(microsecond=0).isoformat()
 
 
-def pretty_xml(body: str) -> str:
-    """The body indented, when it is XML; else as it is (refused junk is shown as it came)."""
-    try:
-        root = etree.fromstring(
-            body.encode(), etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
-        )
-    except etree.XMLSyntaxError:
-        return body
-    return etree.tostring(root, pretty_print=True, encoding=str)
+ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(HERE / "templates"),
+    autoescape=True,
+    finalize=_shown,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+ENV.globals.update(tone=tone, session_tone=session_tone, symbol=TONE_SYMBOL)
+ENV.filters.update(n=lambda number: f"{number:,}", when=when, iso_seconds=iso_seconds)
 
 
 class BadQuery(ValueError):
@@ -155,19 +144,15 @@ class Filters:
         return (self.page - 1) * self.per
 
     def link(self, **changes: Any) -> str:
-        """This page's query string with ``changes``: the pager's and the chips' links keep the filters."""
+        """This page's query string with ``changes``: the pager's and the school links keep the filters."""
         merged = replace(self, **changes)
-        pairs = {f.name: getattr(merged, f.name) for f in fields(merged)}
-        pairs = {k: ("1" if v is True else v) for k, v in pairs.items() if v not in ("", False, None)}
-        pairs.pop("page", None) if merged.page == 1 else None
-        pairs.pop("per", None) if merged.per == 50 else None
-        return "?" + urlencode(pairs)
+        pairs = {f.name: getattr(merged, f.name) for f in fields(merged) if getattr(merged, f.name) != f.default}
+        return "?" + urlencode({k: "1" if v is True else v for k, v in pairs.items()})
 
     @property
     def active(self) -> bool:
-        return any(getattr(self, n) for n in ("q", "kind", "state", "operation", "result", "school", "vendor")) or (
-            self.injected
-        )
+        """Anything narrowed (the page and its size aside)."""
+        return replace(self, page=1, per=50) != Filters()
 
 
 @dataclass(frozen=True)
