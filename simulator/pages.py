@@ -34,7 +34,7 @@ from oso import transport as t
 from oso.session import OVERDRACHTSOORTEN, State
 from reports.text import pretty_xml
 from simulator.admin import _session_dict
-from simulator.faultinject import SHIPPED_DIR
+from simulator.faultinject import DROPPED, INJECTED_HTTP_ERROR, SHIPPED_DIR
 from simulator.register import SECTORS
 from simulator.runs import RunError, RunManager
 from simulator.service import Simulator
@@ -217,7 +217,7 @@ class Ui:
             "kinds": OVERDRACHTSOORTEN,
             "states": [s.value for s in State],
             "results": RESULTS,
-            "codes": sorted(faults.CATALOGUE) + ["dropped", "http-error"],
+            "codes": [*sorted(faults.CATALOGUE), DROPPED, INJECTED_HTTP_ERROR],  # what fault holds besides codes
             "schools": sorted(register.schools.values(), key=lambda s: s.brin),
             "vendors": sorted(register.vendors),
         }
