@@ -48,6 +48,7 @@ class RunRequest:
     tls: str = "auto"
     show_pgn: bool = False
     keep: bool = False  # keep the run's simulator data and test keys
+    lang: str = "en"  # the language of report.html
     command: str | None = None  # the osokit command line, kept in results.json
 
     def pytest_args(self, results: Path) -> list[str]:
@@ -138,6 +139,8 @@ def run(request: RunRequest, *, quiet: bool = False) -> Outcome:
         raw = Path(tmp) / "results.json"
         args = request.pytest_args(raw) + (["-p", "no:terminal"] if quiet else ["-q", "--tb=no", "-rfE"])
         code = pytest.main(args)
+        if code == pytest.ExitCode.INTERRUPTED:  # Ctrl-C or SIGTERM: what ran is not a verdict
+            raise KeyboardInterrupt
         if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR) or not raw.exists():
             return Outcome(SETUP_ERROR, None, error=f"pytest could not run the suite (exit code {int(code)})")
         try:
@@ -148,10 +151,10 @@ def run(request: RunRequest, *, quiet: bool = False) -> Outcome:
         return Outcome(
             SETUP_ERROR,
             results,
-            write_all(results, request.out),
+            write_all(results, request.out, lang=request.lang),
             error="no checks matched (--only, --role and --transfer select nothing)",
         )
-    paths = write_all(results, request.out)
+    paths = write_all(results, request.out, lang=request.lang)
     if results.summary.verdict == "error":
         first = next((c.message for c in results.checks if c.message), "every check errored")
         return Outcome(SETUP_ERROR, results, paths, error=f"the run could not be set up: {first}")

@@ -22,6 +22,7 @@ from typing import NoReturn
 from urllib.parse import urlsplit
 
 from oso.profiles import Profile
+from reports.i18n import LANGUAGES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
@@ -386,6 +387,7 @@ def conformance_run(args: argparse.Namespace) -> int:
         tls=args.tls,
         show_pgn=args.show_pgn,
         keep=args.keep,
+        lang=args.lang,
         command=shlex.join(["osokit", *sys.argv[1:]]),
     )
     started = time.monotonic()
@@ -735,7 +737,7 @@ def report(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED if problems else EXIT_OK
-    for kind, path in write_all(results, args.out).items():
+    for kind, path in write_all(results, args.out, lang=args.lang).items():
         print(f"{kind:<5} {path}")
     return EXIT_OK
 
@@ -941,6 +943,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["auto", "on", "off"],
         help="mutual TLS between the parties (auto: on for reference and mutants, off for a URL)",
     )
+    cr.add_argument("--lang", default="en", choices=LANGUAGES, help="the language of report.html (default en)")
     cr.add_argument("--show-pgn", action="store_true", help="keep pupil numbers in clear in the evidence")
     cr.add_argument("--keep", action="store_true", help="keep the run's simulator data and test keys for inspection")
     cr.set_defaults(handler=conformance_run)
@@ -1107,6 +1110,7 @@ def build_parser() -> argparse.ArgumentParser:
     ra = rps.add_parser("all", help="write results.json, junit.xml and report.html from a results.json")
     ra.add_argument("results", type=Path, metavar="RESULTS")
     ra.add_argument("--out", type=Path, required=True, metavar="DIR")
+    ra.add_argument("--lang", default="en", choices=LANGUAGES, help="the language of report.html (default en)")
     rv = rps.add_parser("validate", help="check a results.json against the schema and itself")
     rv.add_argument("results", type=Path, metavar="RESULTS")
     rd = rps.add_parser("diff", help="what changed between two runs; exit 1 when something regressed")
