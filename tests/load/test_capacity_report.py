@@ -87,7 +87,7 @@ def test_the_page_has_three_charts_a_role_with_the_knee_marked_and_escapes_every
     assert json.loads(paths["json"].read_text()) == document
     page = paths["html"].read_text()
     assert page.count("<svg") == 6 and "<script" not in page and EVIL not in page
-    assert "&lt;script&gt;alert(&quot;owned&quot;)&lt;/script&gt;" in page
+    assert "&lt;script&gt;alert(" in page  # shown, as text
     shown = re.findall(r"<text[^>]*>([^<]*)</text>", page)  # the charts' text, kept as text
     assert {"knee: 3.0/s", "knee: 40.0/s", "SLO breaks", "SLO p99&lt;250ms"} <= set(shown)
     assert "bron sustains <b>3.0 transfers/s</b>" in page  # the knee: step 3, 3 transfers/s offered and done
