@@ -50,6 +50,7 @@ SIMULATOR = "simulator failed: "  # the start of a failure that is the simulator
 RE_REQUEST = 1 / 3  # doel: the share of intakes that re-request an earlier one (update: true)
 IMPORT_STEPS = ("personalia", "schoolloopbaan", "ondersteuning")  # when the LAS's /imports does not list its own
 SOAP_HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
+VENDOR = {"bron": ("bron document", "POST"), "doel": ("transfer", "FLOW")}  # what is measured at the vendor
 
 
 @events.init_command_line_parser.add_listener
@@ -434,9 +435,6 @@ class Steps(LoadTestShape):
                 }
             )
         self.samples[step.index] = (now, entry.num_requests, dict(entry.response_times))
-
-
-VENDOR = {"bron": ("bron document", "POST"), "doel": ("transfer", "FLOW")}  # what is measured at the vendor
 
 
 def figures(role: str, stats: Any, step: knee.Step) -> None:
