@@ -51,6 +51,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="mutual TLS between the parties (auto: on for hosted targets, off for a URL)",
     )
     group.addoption(
+        "--oso-prepare",
+        default="export",
+        choices=["export", "passthrough"],
+        help="how the LAS gets its pupils as bron: pupil data for its own export (default), or dossier XML",
+    )
+    group.addoption(
         "--oso-keep",
         action="store_true",
         help="keep the run's simulator data and test keys (the folder is printed) instead of removing them",
@@ -81,6 +87,7 @@ def options(config: pytest.Config) -> Options:
         adapter=config.getoption("--oso-adapter"),
         show_pgn=config.getoption("--oso-show-pgn"),
         tls={"auto": None, "on": True, "off": False}[config.getoption("--oso-tls")],
+        prepare=config.getoption("--oso-prepare"),
     )
 
 
@@ -243,6 +250,8 @@ def _rerun(o: Options, nodeid: str) -> str:
         "--seed",
         str(o.seed),
     ]
+    if o.prepare != "export":
+        parts += ["--prepare", o.prepare]
     if o.adapter:
         parts += ["--adapter", o.adapter]
     parts += ["--only", nodeid, "--out", "out/rerun"]
@@ -287,6 +296,7 @@ def results(config: pytest.Config) -> Results:
         roles=o.roles,
         transfers=o.transfers,
         adapter=o.adapter or "http",
+        prepare=o.prepare,
         simulator={"scenario": "default", "zoeksleutel": "hmac-sha256", "tls": o.secure},
         versions={
             "osokit": version("osokit"),
