@@ -433,6 +433,26 @@ class NotADossier(ValueError):
     """The text is not a gegevensset 2019.1 dossier with a pupil: nothing to compare."""
 
 
+def mapping() -> list[tuple[str, str, str]]:
+    """(JSON field, dossier element, how compared) for every field of :data:`DATA`: the docs' table."""
+    rows: list[tuple[str, str, str]] = []
+
+    def walk(spec: Field | Block, prefix: str, parent: str) -> None:
+        path = parent
+        for step in spec.xpath.replace("od:", "").split("/"):
+            path = path.rsplit("/", 1)[0] if step == ".." else path if step == "." else f"{path}/{step}"
+        name = f"{prefix}{spec.key}"
+        if isinstance(spec, Field):
+            rows.append((name + ("[]" if spec.kind == "texts" else ""), path, spec.kind))
+            return
+        for f in spec.fields:
+            walk(f, f"{name}{'[]' if spec.many else ''}.", path)
+
+    for block in DATA:
+        walk(block, "", "/dossier/huidigeschool/leerling")
+    return rows
+
+
 # --- reading a dossier ----------------------------------------------------------------------------
 
 
@@ -664,12 +684,15 @@ def unchanged(handed: str | bytes, served: str | bytes) -> list[Difference]:
     return _in_data(read(handed), leerling) or [outside]
 
 
-def _canonical(xml: str | bytes) -> bytes | None:
+def _canonical(xml: str | bytes) -> str | None:
+    """C14N 2.0, whitespace-only text and namespace prefixes made irrelevant."""
     try:
-        root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
-    except etree.XMLSyntaxError:
+        text = xml.decode() if isinstance(xml, bytes) else xml
+        return etree.canonicalize(
+            etree.tostring(etree.fromstring(text.encode())).decode(), strip_text=True, rewrite_prefixes=True
+        )
+    except (etree.XMLSyntaxError, ValueError):
         return None
-    return etree.tostring(root, method="c14n2", strip_text=True)
 
 
 def identity(personalia: dict[str, Any], xml: str | bytes) -> list[Difference]:
@@ -714,19 +737,25 @@ def _diff_field(f: Field, want: Any, found: Any, name: str, where: str) -> Itera
 
 
 def _diff_list(spec: Block, want: list[Any], found: list[Any], name: str, parent: str) -> Iterator[Difference]:
-    """Lists compare in any order: each expected item against the found item it differs least from."""
+    """Lists compare in any order: the closest pairs first (fewest differences), then what is left over."""
     one = Block(spec.key, spec.xpath, spec.fields)
-    left = list(found)
-    for n, item in enumerate(want, start=1):
-        if not left:
-            yield Difference(f"{name}[{n}]", _where(None, parent, spec.xpath), _summary(item), "nothing")
-            continue
-        costs = [list(_diff(one, item, f, f"{name}[{n}]", parent)) for f in left]
-        best = min(range(len(left)), key=lambda i: len(costs[i]))
-        yield from costs[best]
-        left.pop(best)
-    for extra in left:
-        yield Difference(name, extra[""], f"{len(want)} item(s) as given", f"one more: {_summary(extra)}")
+    costs = {
+        (n, m): list(_diff(one, item, f, f"{name}[{n + 1}]", parent))
+        for n, item in enumerate(want)
+        for m, f in enumerate(found)
+    }
+    paired: dict[int, int] = {}
+    for n, m in sorted(costs, key=lambda pair: len(costs[pair])):
+        if n not in paired and m not in paired.values():
+            paired[n] = m
+    for n, item in enumerate(want):
+        if n in paired:
+            yield from costs[(n, paired[n])]
+        else:
+            yield Difference(f"{name}[{n + 1}]", _where(None, parent, spec.xpath), _summary(item), "nothing")
+    for m, extra in enumerate(found):
+        if m not in paired.values():
+            yield Difference(name, extra[""], f"{len(want)} item(s) as given", f"one more: {_summary(extra)}")
 
 
 def _where(found: Any, parent: str, xpath: str) -> str:

@@ -308,7 +308,7 @@ class Run:
             "roles": list(self.roles),
             "transfers": list(self.transfers),
             "adapter": self.adapter,
-            "prepare": self.prepare,
+            **({"prepare": self.prepare} if self.prepare else {}),
             "simulator": dict(sorted(self.simulator.items())),
             "versions": dict(sorted(self.versions.items())),
             "command": self.command,

@@ -190,8 +190,12 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(oso):
-    """Per transfer and size, one pupil prepared in the LAS and fetched once: what the LAS served."""
+    """Per transfer and size, one pupil prepared in the LAS and fetched once: what the LAS served.
+
+    All are prepared before any is fetched, so a LAS that serves another pupil of the school has one to serve.
+    """
     out: dict[tuple[str, Size], Served | str] = {}
+    prepared = []
     for n, transfer in enumerate(TRANSFERS):
         if transfer not in oso.options.transfers:
             continue
@@ -202,7 +206,9 @@ def served(oso):
             except NotSupported as exc:
                 out[(transfer, size)] = str(exc)
                 continue
-            out[(transfer, size)] = Served(version, Doel(oso, transfer).fetch(version.pgn))
+            prepared.append((transfer, size, version))
+    for transfer, size, version in prepared:
+        out[(transfer, size)] = Served(version, Doel(oso, transfer).fetch(version.pgn))
     return out
 
 
