@@ -262,6 +262,15 @@ class IgnoresTcFault(ReferenceLas):
             pass
 
 
+@mutant(
+    "bron-caches-session", "checks a session at the TC only the first time: a closed one still gets its dossier", "bron"
+)
+class CachesSession(ReferenceLas):
+    def check_session(self, req: t.DocumentRequest) -> None:
+        if not self.store.count("las_requests", "WHERE sessie_id = ?", req.sessie_id.lower()):
+            super().check_session(req)
+
+
 @mutant("bron-leaks-pgn", "sends the pupil number in clear to the TC in its sessiecontrole", "bron")
 class BronLeaksPgn(ReferenceLas):
     def check_session(self, req: t.DocumentRequest) -> None:
@@ -323,6 +332,12 @@ class ServesWithoutInzage(ReferenceLas):
     def check_allowed(self, pupil: Pupil) -> None:
         if pupil.state == "not-ready":
             super().check_allowed(pupil)
+
+
+@mutant("bron-expires-after-a-year", "lets a dossier expire a year after it was prepared, not on 1 August", "bron")
+class ExpiresAfterAYear(ReferenceLas):
+    def expired(self, prepared: datetime, now: datetime) -> bool:
+        return now - prepared > timedelta(days=365)
 
 
 @mutant("bron-serves-expired", "sends a dossier prepared before the summer after it has expired", "bron")

@@ -110,6 +110,7 @@ def answer_of(client: OsoClient, url: str, request: t.DocumentRequest) -> Answer
 class Fetched:
     answers: list[Answer]  # one per time the request was sent
     seen: list  # what the LAS under test sent the simulator while answering
+    sessie_id: str  # the session asked with
 
     @property
     def dossier(self) -> str | None:
@@ -167,7 +168,7 @@ class Doel:
             )
         except OsoFault:
             pass
-        return Fetched(answers, seen)
+        return Fetched(answers, seen, request.sessie_id)
 
 
 def refused(fetched: Fetched, code: str, why: str) -> None:
@@ -254,6 +255,13 @@ def test_no_dossier_for_a_session_the_tc_refuses(oso, served):
         doel.fetch(asked.pgn, sleutel_pgn=other.pgn),
         faults.SESSIE_AFWIJKEND,
         "the zoeksleutel differs from the session's (its sessiecontrole answers SessieAfwijkend)",
+    )
+    closed = doel.fetch(asked.pgn)  # a valid session, closed (afmelding) after its dossier came
+    assert closed.dossier is not None, f"a valid session got {closed.answers[-1]}, not the dossier"
+    refused(
+        doel.fetch(asked.pgn, sessie_id=closed.sessie_id),
+        faults.SESSIE_REEDS_AFGEMELD,
+        "a session the doel already closed (its sessiecontrole answers SessieReedsAfgemeld)",
     )
 
 
