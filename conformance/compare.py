@@ -489,29 +489,28 @@ def _nodes(context: etree._Element, block: Block) -> list[etree._Element]:
     if block.groups is None:
         return found
     groups = []
-    for container in found:  # the children, cut into groups at each <groups> element, each under a copy
+    for container in found:  # the children cut into groups at each <groups> element, each under a copy
         for child in container:
             if etree.QName(child).localname == block.groups or not groups:
-                groups.append(etree.Element(container.tag))
-                groups[-1].set("path", readable_path(container) + f" (group {len(groups)})")
-            groups[-1].append(_copy(child))
+                groups.append(
+                    etree.Element(container.tag, {_GROUP: f"{readable_path(container)} (group {len(groups) + 1})"})
+                )
+            copy = etree.fromstring(etree.tostring(child))
+            copy.tail = None
+            groups[-1].append(copy)
     return groups
 
 
-def _copy(node: etree._Element) -> etree._Element:
-    copy = etree.fromstring(etree.tostring(node))
-    copy.tail = None
-    return copy
+_GROUP = "{urn:osokit:compare}group"  # on a copy made for a group: where the group is in the dossier
 
 
 def _path(node: etree._Element) -> str:
-    top = next((a for a in node.iterancestors() if a.get("path")), None)
-    if node.get("path"):
-        return node.get("path")
-    if top is not None:  # inside a copied group: the group's path and the steps below it
-        steps = readable_path(node).split("/")[len(readable_path(top).split("/")) :]
-        return "/".join([top.get("path"), *steps])
-    return readable_path(node)
+    """Where a node is in the dossier (for a node in a group's copy: the group's place and the steps below)."""
+    group = next((a for a in (node, *node.iterancestors()) if a.get(_GROUP)), None)
+    if group is None:
+        return readable_path(node)
+    below = readable_path(node).split("/")[len(readable_path(group).split("/")) :]
+    return "/".join([group.get(_GROUP), *below])
 
 
 def _read_block(context: etree._Element, block: Block) -> Any:
@@ -631,9 +630,8 @@ def _as_sent(person: dict[str, Any], never: bool = False) -> dict[str, Any]:
             {**c, "nummer": SECRET.get(c.get("soort"), c.get("nummer"))} if c.get("geheim") else c
             for c in out["communicatie"]
         ]
-    for key in ("instelling",):
-        if isinstance(out.get(key), dict):
-            out[key] = _as_sent(out[key])
+    if isinstance(out.get("instelling"), dict):
+        out["instelling"] = _as_sent(out["instelling"])
     if "personen" in out:
         out["personen"] = [_as_sent(p) for p in out["personen"]]
     return out
@@ -685,14 +683,12 @@ def unchanged(handed: str | bytes, served: str | bytes) -> list[Difference]:
 
 
 def _canonical(xml: str | bytes) -> str | None:
-    """C14N 2.0, whitespace-only text and namespace prefixes made irrelevant."""
+    """C14N 2.0 with whitespace-only text and namespace prefixes made irrelevant (None: not XML)."""
     try:
-        text = xml.decode() if isinstance(xml, bytes) else xml
-        return etree.canonicalize(
-            etree.tostring(etree.fromstring(text.encode())).decode(), strip_text=True, rewrite_prefixes=True
-        )
-    except (etree.XMLSyntaxError, ValueError):
+        root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
+    except etree.XMLSyntaxError:
         return None
+    return etree.canonicalize(etree.tostring(root).decode(), strip_text=True, rewrite_prefixes=True)
 
 
 def identity(personalia: dict[str, Any], xml: str | bytes) -> list[Difference]:

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from conformance.catalogue import catalogue
-from conformance.harness import ROLES, TRANSFERS, Harness, Options
+from conformance.harness import PREPARE, ROLES, TRANSFERS, Harness, Options
 from reports.results import Check, Results, RuleResult, Run, Summary, rule_outcome
 from simulator.store import mask_pgns
 
@@ -52,8 +52,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--oso-prepare",
-        default="export",
-        choices=["export", "passthrough"],
+        default=PREPARE[0],
+        choices=PREPARE,
         help="how the LAS gets its pupils as bron: pupil data for its own export (default), or dossier XML",
     )
     group.addoption(

@@ -228,3 +228,23 @@ def test_the_docs_table_is_the_mapping():
     rows = re.findall(r"^\| `([^`]+)` \| `([^`]+)` \| [^|]+ \|$", table, re.MULTILINE)
     expected = [(name, path.replace("/dossier/huidigeschool/", "")) for name, path, _ in compare.mapping()]
     assert rows == expected
+
+
+def test_the_worked_example_is_what_the_docs_say():
+    """The contract's example pupil: the docs' excerpt of its dossier is in the reference export, nothing differs."""
+    import yaml
+
+    here = Path(conformance.__file__).parent
+    spec = yaml.safe_load((here / "control-api.yaml").read_text(encoding="utf-8"))
+    version = spec["paths"]["/pupils"]["post"]["requestBody"]["content"]["application/json"]["example"]["versions"][0]
+    prepared = datetime.fromisoformat(version["prepared"])
+    xml = export.dossier_xml(version["pupil"], prepared, SCHOOL)
+    assert compare.compare(version["pupil"], xml, bron_brin="80AA", prepared=prepared.date()) == []
+    page = (here.parent / "docs" / "conformance.md").read_text(encoding="utf-8")
+    excerpt = page.split("**Worked example.**", 1)[1].split("```xml", 1)[1].split("```", 1)[0]
+    lines = {
+        line.strip() for line in etree.tostring(etree.fromstring(xml.encode()), pretty_print=True).decode().split("\n")
+    }
+    assert [line.strip() for line in excerpt.split("\n") if line.strip() not in lines] == []
+    for absent in ("geboorteplaats", "nationaliteit", "vanpeuterspeelzaal", "toetslijst"):
+        assert f"<{absent}" not in xml
