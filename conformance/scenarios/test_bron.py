@@ -39,15 +39,15 @@ sizes = pytest.mark.parametrize("size", SIZES, ids=lambda s: s.value)
 
 # The pupil behind each served dossier: circumstances that a faulty export or pupil lookup shows.
 CIRCUMSTANCES = {
-    (Size.FULL, "popo"): {"traits": Traits(twins=True), "secret": True},
-    (Size.OPT_OUT, "popo"): {"traits": Traits(twins=True)},  # the twin: same surname, birth date, address
-    (Size.FULL, "povo"): {
+    ("popo", Size.FULL): {"traits": Traits(twins=True), "secret": True},
+    ("popo", Size.OPT_OUT): {"traits": Traits(twins=True)},  # the twin: same surname, birth date, address
+    ("povo", Size.FULL): {
         "traits": Traits(contact_needed=True, parents_disagree=True, revised_advice=True),
         "after_eindtoets": True,
     },
-    (Size.OPT_OUT, "povo"): {"traits": Traits(carers_not_liable=True)},
-    (Size.FULL, "vovo"): {"traits": Traits(deceased_carer=True), "secret": True},
-    (Size.OPT_OUT, "vovo"): {"traits": Traits(onderwijsnummer=True)},
+    ("povo", Size.OPT_OUT): {"traits": Traits(carers_not_liable=True)},
+    ("vovo", Size.FULL): {"traits": Traits(deceased_carer=True), "secret": True},
+    ("vovo", Size.OPT_OUT): {"traits": Traits(onderwijsnummer=True)},
 }
 
 
@@ -201,7 +201,7 @@ def served(oso):
         if transfer not in oso.options.transfers:
             continue
         for m, size in enumerate(SIZES):
-            version = pupil(oso, transfer, 1000 + 10 * n + m, size=size, **CIRCUMSTANCES[(size, transfer)])
+            version = pupil(oso, transfer, 1000 + 10 * n + m, size=size, **CIRCUMSTANCES[(transfer, size)])
             try:
                 oso.prepare(transfer, "ready", [version])
             except NotSupported as exc:
