@@ -48,17 +48,22 @@ class VendorInfo:
     name: str
     doel: dict[str, School]  # per sector (po, vo): the school the LAS requests dossiers for
     bron: dict[str, School]  # per sector: the school the LAS sends dossiers from
+    now: datetime | None = None  # the LAS's clock when it answered, if it says (else the suite takes the real one)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VendorInfo:
         try:
+            now = datetime.fromisoformat(data["now"]) if data.get("now") is not None else None
+            if now is not None and now.tzinfo is None:
+                raise ValueError(f"now {data['now']!r} has no timezone")
             return cls(
                 str(data["vendor"]),
                 str(data.get("name", data["vendor"])),
                 {k: School(**v) for k, v in data["doel"].items()},
                 {k: School(**v) for k, v in data["bron"].items()},
+                now,
             )
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:
             raise AdapterError(f"vendor info is incomplete: {exc} (see control-api.yaml, GET /info)") from None
 
 
@@ -98,8 +103,14 @@ class VendorAdapter:
         raise NotSupported("this adapter cannot read back imports")
 
     def prepare(self, bron_brin: str, pgn: str, state: str, versions: list[tuple[datetime, str]]) -> None:
-        """Make the LAS (as bron) hold this pupil's dossier(s) in this state (ready, not-ready, not-allowed)."""
+        """Passthrough: make the LAS (as bron) hold this pupil's dossier XML in this state (ready, not-ready, ...)."""
         raise NotSupported("this adapter cannot prepare dossiers")
+
+    def prepare_pupil(
+        self, bron_brin: str, pgn: str, state: str, versions: list[tuple[datetime, dict[str, Any]]]
+    ) -> None:
+        """Export: make the LAS (as bron) hold this pupil's data and prepare each version with its own export."""
+        raise NotSupported("this adapter cannot give the LAS pupil data")
 
     def set_clock(self, now: datetime) -> None:
         """Set the LAS's clock (checks of expiry and dossierVerzameldatum need a moment in the school year)."""
@@ -178,6 +189,20 @@ class HttpAdapter(VendorAdapter):
                 "pgn": pgn,
                 "state": state,
                 "versions": [{"prepared": at.isoformat(), "dossier": xml} for at, xml in versions],
+            },
+        )
+
+    def prepare_pupil(
+        self, bron_brin: str, pgn: str, state: str, versions: list[tuple[datetime, dict[str, Any]]]
+    ) -> None:
+        self._call(
+            "POST",
+            "/pupils",
+            {
+                "bron_brin": bron_brin,
+                "pgn": pgn,
+                "state": state,
+                "versions": [{"prepared": at.isoformat(), "pupil": data} for at, data in versions],
             },
         )
 

@@ -164,7 +164,8 @@ FLOW_RULES = (
     ),
     Rule(
         "BRON-SESSION-02",
-        "The bron answers only valid sessions: when the Traffic Center refuses, no dossier.",
+        "The bron answers only valid sessions: when the Traffic Center refuses the sessiecontrole, the bron "
+        "refuses with the Traffic Center's fault code (SessieOnbekend, SessieAfwijkend, ...) and sends no dossier.",
         KN_FLOW,
         "MUST",
         ("bron",),
@@ -185,23 +186,45 @@ FLOW_RULES = (
         ("bron",),
     ),
     Rule(
+        "BRON-DOSSIER-02",
+        "The dossier the bron sends is of the pupil asked for: BSN or onderwijsnummer, names and birth date.",
+        KN_FLOW,
+        "MUST",
+        ("bron",),
+    ),
+    Rule(
+        "BRON-DOSSIER-03",
+        "The dossier carries what was prepared: made from the pupil data by the LAS's own export as "
+        "docs/conformance.md maps it (export mode), or the dossier handed in, unchanged (passthrough mode).",
+        OSOKIT,
+        "MUST",
+        ("bron",),
+    ),
+    Rule(
         "BRON-VERZ-01",
-        "The bron honours dossierVerzameldatum: only a dossier prepared after it, else none.",
+        "The bron honours dossierVerzameldatum: without it the first dossier prepared; with it the newest "
+        "prepared after it, else the refusal GeenNieuwerDossier.",
         KN_VERZ,
         "MUST",
         ("bron",),
     ),
-    Rule("BRON-REFUSE-01", "No dossier that has not been prepared (klaargezet).", KN_FLOW, "MUST", ("bron",)),
+    Rule(
+        "BRON-REFUSE-01",
+        "No dossier that has not been prepared (klaargezet): the refusal DossierNietGereed.",
+        KN_FLOW,
+        "MUST",
+        ("bron",),
+    ),
     Rule(
         "BRON-REFUSE-02",
-        "No dossier that may not go to this doel (parents have not seen it).",
+        "No dossier that may not go to this doel (parents have not seen it): the refusal DossierNietToegestaan.",
         KN_FLOW,
         "MUST",
         ("bron",),
     ),
     Rule(
         "BRON-REFUSE-03",
-        "No dossier prepared before the summer once it has expired.",
+        "No dossier prepared in an earlier school year once it has expired (1 August): the refusal DossierVerlopen.",
         "Vendor practice (dossiers prepared before the summer expire after it)",
         "MUST",
         ("bron",),

@@ -11,14 +11,16 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from conformance.adapter import AdapterError, NotSupported, School, VendorAdapter, VendorInfo, load_adapter
+from conformance.pupildata import Version
 from oso import transport as t
 from simulator.client import OsoClient, tls_context
 from simulator.pki import init_pki
@@ -31,6 +33,8 @@ ROLES = ("doel", "bron")
 SECTORS = {"popo": ("po", "po"), "povo": ("po", "vo"), "vovo": ("vo", "vo")}  # (bron, doel) per transfer
 COHORT = {"povo": 30, "popo": 10, "vovo": 10, "binnenbrin": 5}
 STRANGER = "andere-leverancier"  # a vendor with a certificate of the run's CA that no school mandated
+PREPARE = ("export", "passthrough")  # how the LAS gets its pupils as bron: pupil data, or dossier XML
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class Options:
     adapter: str | None = None
     show_pgn: bool = False
     tls: bool | None = None  # None: on for hosted targets (mutual TLS, as in production), off for URLs
+    prepare: str = "export"
 
     @property
     def hosted(self) -> bool:
@@ -51,6 +56,34 @@ class Options:
     @property
     def secure(self) -> bool:
         return self.hosted if self.tls is None else self.tls
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The LAS's now when the run started, and the moments the suite dates what it prepares.
+
+    Everything the suite prepares was prepared before that now, in the LAS's current school year
+    (1 August - 31 July), so that the LAS's own clock, never set, finds it valid; a dossier that must
+    have expired is prepared in the school year before. The LAS's clock is read from ``/info``
+    (``now``), or taken to be the real one.
+    """
+
+    now: datetime
+
+    @property
+    def school_year(self) -> int:
+        """Y of the school year Y-(Y+1) the LAS is in."""
+        local = self.now.astimezone(AMSTERDAM)
+        return local.year if local.month >= 8 else local.year - 1
+
+    def moment(self, fraction: float) -> datetime:
+        """A moment of this school year before now: 0 is the first of August, 1 is now."""
+        start = datetime(self.school_year, 8, 1, tzinfo=AMSTERDAM)
+        return (start + (self.now - start) * fraction).astimezone(AMSTERDAM).replace(microsecond=0)
+
+    def last_year(self) -> datetime:
+        """Mid-June of the school year before: a dossier prepared then has expired (on 1 August)."""
+        return datetime.combine(datetime(self.school_year, 6, 15).date(), time(10, 0), AMSTERDAM)
 
 
 class Harness:
@@ -81,6 +114,7 @@ class Harness:
         self.admin = httpx.Client(base_url=self.url, timeout=120, verify=self.verify)
         self.adapter: VendorAdapter = load_adapter(o.adapter, o.target, self.url, self.verify)
         self.vendor: VendorInfo = self.adapter.info()
+        self.timeline = Timeline(self.vendor.now or datetime.now(AMSTERDAM))
         if not o.hosted:
             self._register_vendor()
         if self.pki:
@@ -92,8 +126,9 @@ class Harness:
         self.adapter.reset()
         self.soap = self.client_as(REFERENCE)
         self.pupils = {p["label"]: p for p in self.admin.get("/admin/pupils").json()["pupils"]}
+        self.pgns = {p["pgn"] for p in self.pupils.values()}  # every pupil number the run gave the LAS
         self.clock_start = self.admin.get("/admin/clock").json()["now"]
-        self.clock_settable = True
+        self.clock_moved: datetime | None = None  # when a check set the LAS's clock, the real time it did
         self._second_aanleverpunt()
 
     def stop(self) -> None:
@@ -119,7 +154,7 @@ class Harness:
     def _register_vendor(self) -> None:
         v = self.vendor
         self.admin.post("/admin/register", json={"kind": "vendor", "id": v.vendor, "name": v.name, "number": 90})
-        for sector, school in {**v.doel, **v.bron}.items():
+        for sector, school in [*v.doel.items(), *v.bron.items()]:  # the doel and bron schools may differ
             if school.brin not in self.running.simulator.register.schools:
                 self.admin.post(
                     "/admin/register",
@@ -143,14 +178,13 @@ class Harness:
     # --- what the checks use -----------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Between checks: the clocks back to the start, no fault profile."""
+        """Between checks: the simulator's clock back to the start, no fault profile, and the LAS's clock
+        back to its own time if a check set it (the suite never needs to set it otherwise)."""
         self.admin.post("/admin/clock", json={"set": self.clock_start})
         self.admin.post("/admin/faults", json={})
-        if not self.options.hosted and self.clock_settable:
-            try:
-                self.adapter.set_clock(datetime.fromisoformat(self.clock_start))
-            except NotSupported:
-                self.clock_settable = False
+        if self.clock_moved is not None and not self.options.hosted:
+            self.adapter.set_clock(self.timeline.now + (datetime.now(AMSTERDAM) - self.clock_moved))
+        self.clock_moved = None
 
     def set_clock(self, moment: str) -> None:
         """The simulator's clock and the LAS's; a check that needs this is skipped when the LAS's cannot be set."""
@@ -159,8 +193,19 @@ class Harness:
             try:
                 self.adapter.set_clock(datetime.fromisoformat(moment))
             except NotSupported as exc:
-                self.clock_settable = False
                 pytest.skip(str(exc))
+            self.clock_moved = self.clock_moved or datetime.now(AMSTERDAM)
+
+    def prepare(self, transfer: str, state: str, versions: list[Version]) -> None:
+        """Make the LAS hold a pupil as bron, the way the run prepares: pupil data (export) or dossier XML.
+
+        Raises NotSupported when the adapter cannot."""
+        bron, pgn = self.bron_school(transfer).brin, versions[0].pgn
+        self.pgns.add(pgn)
+        if self.options.prepare == "passthrough":
+            self.adapter.prepare(bron, pgn, state, [(v.prepared, v.xml) for v in versions])
+        else:
+            self.adapter.prepare_pupil(bron, pgn, state, [(v.prepared, v.data) for v in versions])
 
     def faults(self, toml: str) -> None:
         response = self.admin.post("/admin/faults", json={"toml": toml})

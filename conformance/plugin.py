@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from conformance.catalogue import catalogue
-from conformance.harness import ROLES, TRANSFERS, Harness, Options
+from conformance.harness import PREPARE, ROLES, TRANSFERS, Harness, Options
 from reports.results import Check, Results, RuleResult, Run, Summary, rule_outcome
 from simulator.store import mask_pgns
 
@@ -49,6 +49,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="auto",
         choices=["auto", "on", "off"],
         help="mutual TLS between the parties (auto: on for hosted targets, off for a URL)",
+    )
+    group.addoption(
+        "--oso-prepare",
+        default=PREPARE[0],
+        choices=PREPARE,
+        help="how the LAS gets its pupils as bron: pupil data for its own export (default), or dossier XML",
     )
     group.addoption(
         "--oso-keep",
@@ -81,6 +87,7 @@ def options(config: pytest.Config) -> Options:
         adapter=config.getoption("--oso-adapter"),
         show_pgn=config.getoption("--oso-show-pgn"),
         tls={"auto": None, "on": True, "off": False}[config.getoption("--oso-tls")],
+        prepare=config.getoption("--oso-prepare"),
     )
 
 
@@ -243,6 +250,8 @@ def _rerun(o: Options, nodeid: str) -> str:
         "--seed",
         str(o.seed),
     ]
+    if o.prepare != "export":
+        parts += ["--prepare", o.prepare]
     if o.adapter:
         parts += ["--adapter", o.adapter]
     parts += ["--only", nodeid, "--out", "out/rerun"]
@@ -287,6 +296,7 @@ def results(config: pytest.Config) -> Results:
         roles=o.roles,
         transfers=o.transfers,
         adapter=o.adapter or "http",
+        prepare=o.prepare,
         simulator={"scenario": "default", "zoeksleutel": "hmac-sha256", "tls": o.secure},
         versions={
             "osokit": version("osokit"),

@@ -25,7 +25,7 @@ import pytest
 from conformance.adapter import AdapterError, load_adapter
 from conformance.catalogue import Rule, catalogue
 from reports import write_all
-from reports.results import Results, ResultsError
+from reports.results import PASSTHROUGH_NOTE, Results, ResultsError
 from simulator.register import REFERENCE
 
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -46,6 +46,7 @@ class RunRequest:
     out: Path = Path("out/conformance")
     only: tuple[str, ...] = ()  # check ids to run alone (as a report's rerun line gives them)
     tls: str = "auto"
+    prepare: str = "export"  # export (the LAS's own export from pupil data) | passthrough (dossier XML)
     show_pgn: bool = False
     keep: bool = False  # keep the run's simulator data and test keys
     command: str | None = None  # the osokit command line, kept in results.json
@@ -70,6 +71,8 @@ class RunRequest:
             str(results),
             "--oso-tls",
             self.tls,
+            "--oso-prepare",
+            self.prepare,
         ]
         if self.adapter:
             args += ["--oso-adapter", self.adapter]
@@ -168,6 +171,8 @@ def describe(outcome: Outcome, elapsed: float) -> str:
             f"{s.skipped} skipped, {s.errors} errors (MUST failed: {s.must_failed}, SHOULD failed: "
             f"{s.should_failed}) in {elapsed:.1f} s"
         )
+    if outcome.results is not None and outcome.results.run.export_untested:
+        lines.append(f"note: {PASSTHROUGH_NOTE}; run with --prepare export to test it")
     if outcome.reports:
         lines.append("reports:")
         lines += [f"  {kind:<5} {path}" for kind, path in outcome.reports.items()]

@@ -383,6 +383,7 @@ def conformance_run(args: argparse.Namespace) -> int:
         out=args.out,
         only=tuple(args.only),
         tls=args.tls,
+        prepare=args.prepare,
         show_pgn=args.show_pgn,
         keep=args.keep,
         command=shlex.join(["osokit", *sys.argv[1:]]),
@@ -829,6 +830,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         choices=["auto", "on", "off"],
         help="mutual TLS between the parties (auto: on for reference and mutants, off for a URL)",
+    )
+    cr.add_argument(
+        "--prepare",
+        default="export",
+        choices=["export", "passthrough"],
+        help="how the LAS gets its pupils as bron: export (default) gives it pupil data and tests its own export; "
+        "passthrough hands it dossier XML to store and serve (its export is then not tested)",
     )
     cr.add_argument("--show-pgn", action="store_true", help="keep pupil numbers in clear in the evidence")
     cr.add_argument("--keep", action="store_true", help="keep the run's simulator data and test keys for inspection")

@@ -21,7 +21,7 @@ import hashlib
 from collections.abc import Iterable
 from html import escape
 
-from reports.results import SCHEMA_VERSION, Check, Evidence, Results, RuleResult
+from reports.results import PASSTHROUGH_NOTE, SCHEMA_VERSION, Check, Evidence, Results, RuleResult
 from reports.text import first_line, pretty_xml, printable, shorten
 
 SYMBOL = {
@@ -135,6 +135,13 @@ SCRIPT = """
 """
 
 
+PREPARE = {
+    "export": "export: the suite gave the LAS pupil data; the dossiers checked are the LAS's own export",
+    "passthrough": "passthrough: the suite handed the LAS dossier XML to serve; "
+    "the LAS's own export (klaarzetten) was not tested",
+}
+
+
 def html_report(results: Results) -> str:
     """The report page for ``results``: one string of HTML, everything inline."""
     rule_anchor = {r.id: f"r{n}" for n, r in enumerate(results.rules)}
@@ -206,6 +213,8 @@ def _header(results: Results) -> str:
         why = "the run produced no checks"
     if summary.should_failed:
         why += f"; {summary.should_failed} SHOULD check{'s' if summary.should_failed != 1 else ''} failed"
+    if results.run.export_untested:
+        why += f"; {PASSTHROUGH_NOTE}"
     return (
         f'<header class="top {verdict}"><div class="verdict" role="status">{word}</div>'
         f"<div><h1>osokit conformance report</h1>"
@@ -225,6 +234,8 @@ def _run(results: Results) -> str:
         ("Transfers", _e(", ".join(run.transfers) or "none")),
         ("Adapter", f"<code>{_e(run.adapter)}</code>"),
     ]
+    if run.prepare:
+        facts.append(("Bron pupils", _e(PREPARE[run.prepare])))
     if run.simulator:
         facts.append(("Simulator", _pairs(run.simulator.items())))
     facts.append(("Versions", _pairs(run.versions.items())))

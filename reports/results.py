@@ -246,6 +246,9 @@ class Summary:
 _SUMMARY_FIELDS = ("total", "passed", "failed", "skipped", "errors", "must_failed", "should_failed", "verdict")
 
 
+PASSTHROUGH_NOTE = "passthrough mode: the LAS's own export (klaarzetten) was not tested"
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Run:
     """Which run this was: when, against what, with which seed, and how to reproduce it."""
@@ -263,6 +266,12 @@ class Run:
     command: str
     mutant: str | None = None
     simulator: dict[str, str | bool | None] = field(default_factory=dict)
+    prepare: str | None = None  # export | passthrough: how the LAS got its pupils as bron (None: not recorded)
+
+    @property
+    def export_untested(self) -> bool:
+        """The bron checks ran on dossiers the suite handed in, not on the LAS's own export."""
+        return self.prepare == "passthrough" and "bron" in self.roles
 
     @property
     def started_at(self) -> datetime:
@@ -282,6 +291,7 @@ class Run:
             transfers=tuple(d["transfers"]),
             adapter=d["adapter"],
             simulator=dict(d.get("simulator") or {}),
+            prepare=d.get("prepare"),
             versions=dict(d["versions"]),
             command=d["command"],
         )
@@ -298,6 +308,7 @@ class Run:
             "roles": list(self.roles),
             "transfers": list(self.transfers),
             "adapter": self.adapter,
+            **({"prepare": self.prepare} if self.prepare else {}),
             "simulator": dict(sorted(self.simulator.items())),
             "versions": dict(sorted(self.versions.items())),
             "command": self.command,

@@ -28,6 +28,7 @@ from oso import transport as t
 from oso.faults import OsoFault
 from oso.schema import SCHEMA_ROOT
 from simulator.broker import Caller
+from simulator.faultinject import WireAnswer
 from simulator.service import Simulator, school_of, sessie_of
 from simulator.store import Message, StoreUnavailable, storage_error
 from simulator.tls import abort_connection, peer_vendor
@@ -117,6 +118,14 @@ async def handle_soap(sim: Simulator, request: Request, service: str) -> Respons
         action = sim.faults.decide(operation, rk or school_of(request_msg), "in")
         if action.latency:
             await asyncio.sleep(action.latency)
+        if not (action.drop or action.http_status or action.fault):
+            try:
+                response = _dispatch(sim, path, operation, caller, body, request_msg, rk, started)
+            except WireAnswer as wire:  # a faulty hosted LAS that answers no SOAP message
+                action = wire.action
+            else:
+                await sim.store.flush()  # the group commit: nothing is acknowledged before it is durable
+                return response
         if action.drop:
             _record(sim, path, operation, caller, body, request_msg, b"", None, "dropped", started)
             abort_connection(request.scope)
@@ -126,11 +135,7 @@ async def handle_soap(sim: Simulator, request: Request, service: str) -> Respons
             return Response(
                 f"injected HTTP {action.http_status}\n", status_code=action.http_status, media_type="text/plain"
             )
-        if action.fault:
-            raise OsoFault(action.fault, "injected by the fault profile")
-        response = _dispatch(sim, path, operation, caller, body, request_msg, rk, started)
-        await sim.store.flush()  # the group commit: nothing is acknowledged before it is durable
-        return response
+        raise OsoFault(action.fault or faults.INTERNE_FOUT, "injected by the fault profile")
     except OsoFault as fault:
         answer = envelope.fault(fault)
         try:
