@@ -10,58 +10,39 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from conformance.adapter import AdapterError, NotSupported, School, VendorAdapter, VendorInfo, load_adapter
+from conformance.expect import not_testable
+from conformance.options import RunOptions
 from oso import transport as t
+from oso.profiles import Role, TransferKind
 from simulator.client import OsoClient, tls_context
 from simulator.pki import init_pki
 from simulator.register import REFERENCE
 from simulator.server import Running, start_in_thread
 from simulator.service import VUT, Config
 
-TRANSFERS = ("popo", "povo", "vovo")
-ROLES = ("doel", "bron")
-SECTORS = {"popo": ("po", "po"), "povo": ("po", "vo"), "vovo": ("vo", "vo")}  # (bron, doel) per transfer
+TRANSFERS = tuple(TransferKind)
+ROLES = tuple(Role)
+SECTORS = {kind: kind.sectors for kind in TransferKind}  # (bron, doel) per transfer
 COHORT = {"povo": 30, "popo": 10, "vovo": 10, "binnenbrin": 5}
 STRANGER = "andere-leverancier"  # a vendor with a certificate of the run's CA that no school mandated
 
 
-@dataclass(frozen=True)
-class Options:
-    target: str = "reference"  # reference | mutant:<name> | the vendor's control URL
-    roles: tuple[str, ...] = ROLES
-    transfers: tuple[str, ...] = TRANSFERS
-    seed: int = 0
-    adapter: str | None = None
-    show_pgn: bool = False
-    tls: bool | None = None  # None: on for hosted targets (mutual TLS, as in production), off for URLs
-
-    @property
-    def hosted(self) -> bool:
-        """The LAS under test runs inside the simulator (the reference or a mutant)."""
-        return self.target == REFERENCE or self.target.startswith("mutant:")
-
-    @property
-    def secure(self) -> bool:
-        return self.hosted if self.tls is None else self.tls
-
-
 class Harness:
-    def __init__(self, options: Options, workdir: Path | None = None) -> None:
+    def __init__(self, options: RunOptions, workdir: Path | None = None) -> None:
         self.options = options
         self.own_workdir = workdir is None  # a temporary one (with the run's test keys) is removed at stop
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="osokit-conformance-"))
 
     def start(self) -> None:
         o = self.options
-        if o.secure and not o.hosted:
+        if o.secure and not o.target.hosted:
             raise AdapterError(
                 "--oso-tls on needs a hosted target (reference or mutant:<name>) in this version: "
                 "a vendor's own endpoints would have to trust the run's test CA"
@@ -69,7 +50,7 @@ class Harness:
         self.pki = init_pki(self.workdir / "pki", [REFERENCE, VUT, STRANGER]) if o.secure else None
         config = Config(
             data_dir=self.workdir / "simulator",
-            vut=o.target if o.hosted else None,
+            vut=str(o.target) if o.target.hosted else None,
             cohort=COHORT,
             show_pgn=True,
             tls=o.secure,
@@ -79,9 +60,9 @@ class Harness:
         self.url = self.running.url
         self.verify = tls_context(self.pki.ca_cert) if self.pki else True
         self.admin = httpx.Client(base_url=self.url, timeout=120, verify=self.verify)
-        self.adapter: VendorAdapter = load_adapter(o.adapter, o.target, self.url, self.verify)
+        self.adapter: VendorAdapter = load_adapter(o.adapter, o.target, self.url, self.verify, o.timeout)
         self.vendor: VendorInfo = self.adapter.info()
-        if not o.hosted:
+        if not o.target.hosted:
             self._register_vendor()
         if self.pki:
             self.admin.post(
@@ -146,21 +127,21 @@ class Harness:
         """Between checks: the clocks back to the start, no fault profile."""
         self.admin.post("/admin/clock", json={"set": self.clock_start})
         self.admin.post("/admin/faults", json={})
-        if not self.options.hosted and self.clock_settable:
+        if not self.options.target.hosted and self.clock_settable:
             try:
                 self.adapter.set_clock(datetime.fromisoformat(self.clock_start))
             except NotSupported:
                 self.clock_settable = False
 
     def set_clock(self, moment: str) -> None:
-        """The simulator's clock and the LAS's; a check that needs this is skipped when the LAS's cannot be set."""
+        """The simulator's clock and the LAS's; a check that needs this is not testable when the LAS's cannot be set."""
         self.admin.post("/admin/clock", json={"set": moment})
-        if not self.options.hosted:
+        if not self.options.target.hosted:
             try:
                 self.adapter.set_clock(datetime.fromisoformat(moment))
             except NotSupported as exc:
                 self.clock_settable = False
-                pytest.skip(str(exc))
+                not_testable(exc.reason, exc.remedy)
 
     def faults(self, toml: str) -> None:
         response = self.admin.post("/admin/faults", json={"toml": toml})

@@ -77,3 +77,8 @@ def answered_ok(s: Seen) -> bool:
 def clear_pgns(seen: list[Seen]) -> list[tuple[str, str]]:
     """(operation, number) for every valid pupil number in clear in the requests."""
     return [(s.operation, n) for s in seen for n in pgns_in_clear(s.body)]
+
+
+def ids(seen: list[Seen]) -> list[int]:
+    """The log ids of these requests, for a failure to mark them (and their answers) in the evidence."""
+    return [s.id for s in seen]
