@@ -44,6 +44,8 @@ _STOPPED = pytest.StashKey[list[Stopped]]()  # why the run stopped early (at mos
 _STARTED = pytest.StashKey[tuple[float, float]]()  # wall clock and monotonic clock at the start
 _OPTIONS = pytest.StashKey[RunOptions]()
 _MARK = pytest.StashKey[int]()
+_FIXTURE_WINDOWS = pytest.StashKey[dict[str, tuple[int, int]]]()  # shared fixture -> the messages of its set-up
+_WINDOW_ROWS = pytest.StashKey[dict[tuple[int, int], list[dict[str, Any]]]]()  # those messages, read once
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -60,6 +62,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_SELECTED] = []
     config.stash[_STOPPED] = []
     config.stash[_STARTED] = (time.time(), time.monotonic())
+    config.stash[_FIXTURE_WINDOWS] = {}
+    config.stash[_WINDOW_ROWS] = {}
 
 
 def options(config: pytest.Config) -> RunOptions:
@@ -155,6 +159,19 @@ def _window(request: pytest.FixtureRequest) -> Any:
     harness.reset()
     request.node.stash[_MARK] = harness.mark()
     yield None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Any:
+    """A shared fixture that makes the LAS act (the bron's dossiers, fetched once per module) keeps the
+    window of messages it caused: they are evidence of every check that uses it."""
+    if fixturedef.scope == "function" or "oso" not in fixturedef.argnames:
+        yield
+        return
+    harness: Harness = request.getfixturevalue("oso")
+    before = harness.mark()
+    yield
+    request.config.stash[_FIXTURE_WINDOWS][fixturedef.argname] = (before, harness.mark())
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -278,22 +295,34 @@ def _mask(text: str) -> str:
 
 
 def _evidence(item: pytest.Item, o: RunOptions, offending: set[int]) -> tuple[list[dict[str, Any]], str | None]:
-    """The messages of the check's window, or why there are none: those that show the failure and the
-    LAS's own exchanges first, then the rest, at most EVIDENCE_MESSAGES, in log order."""
+    """The messages of the check's window and of the shared fixtures it uses, or why there are none: those
+    that show the failure and the LAS's own exchanges first, then the rest, at most EVIDENCE_MESSAGES."""
     mark = item.stash.get(_MARK, None)
     harness = getattr(item, "funcargs", {}).get("oso")
     if mark is None or harness is None:
         return [], "the check ended before the simulator was running, so no message was exchanged"
+    windows, read = item.config.stash[_FIXTURE_WINDOWS], item.config.stash[_WINDOW_ROWS]
+    shared = [windows[name] for name in getattr(item, "fixturenames", ()) if name in windows]
     try:
-        rows = harness.messages(mark)
+        for before, after in shared:
+            if (before, after) not in read:
+                read[(before, after)] = [m for m in harness.messages(before) if m["id"] <= after]
+        rows = [m for window in shared for m in read[window]]
+        rows = sorted({m["id"]: m for m in [*rows, *harness.messages(mark)]}.values(), key=lambda m: m["id"])
     except Exception as exc:  # noqa: BLE001 - evidence is best effort; the outcome stands without it
         return [], f"the simulator's message log could not be read: {exc}"
     if not rows:
         return [], "no message was exchanged in this check before it ended"
-    own = _own_exchanges(rows, harness)
-    first = [m["id"] for m in rows if m["exchange"] in offending] + [m["id"] for m in rows if m["exchange"] in own]
-    chosen = set(list(dict.fromkeys(first + [m["id"] for m in rows]))[:EVIDENCE_MESSAGES])
-    return [_evidence_item(m, o, m["exchange"] in offending) for m in rows if m["id"] in chosen], None
+    chosen = evidence_rows(rows, offending, _own_exchanges(rows, harness))
+    return [_evidence_item(m, o, m["exchange"] in offending) for m in chosen], None
+
+
+def evidence_rows(rows: list[dict[str, Any]], *first: set[int], limit: int = EVIDENCE_MESSAGES) -> list[dict[str, Any]]:
+    """At most ``limit`` logged messages, in log order: those of the exchanges in ``first`` (in the order of
+    the sets given) before the others, so a long window never pushes out what matters."""
+    order = [m["id"] for exchanges in first for m in rows if m["exchange"] in exchanges] + [m["id"] for m in rows]
+    keep = set(list(dict.fromkeys(order))[:limit])
+    return [m for m in rows if m["id"] in keep]
 
 
 def _own_exchanges(rows: list[dict[str, Any]], harness: Harness) -> set[int]:

@@ -379,7 +379,7 @@ def report(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"{args.results}: {problem}")
         print(
-            f"{args.results}: {'valid' if not problems else f'{len(problems)} problem(s)'} (osokit-results/1)",
+            f"{args.results}: {'valid' if not problems else f'{len(problems)} problem(s)'} ({results.schema})",
             file=sys.stderr,
         )
         return EXIT_FAILED if problems else EXIT_OK
