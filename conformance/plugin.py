@@ -224,17 +224,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if outcome_name in ("skipped", "error"):
         item.config.stash[_REMEDIES][item.nodeid] = _remedy(exc, o)
     evidence, no_evidence = ([], None) if report.passed else _evidence(item, o, _offending(exc))
-    masked = False
-    if not o.show_pgn:
-        for key in ("message", "expected", "found", "where"):
-            if said.get(key):
-                hidden = _mask(said[key])
-                masked |= hidden != said[key]
-                said[key] = hidden
-        masked |= any(e.pop("masked") for e in evidence)
-    else:
-        for e in evidence:
-            e.pop("masked")
+    masked = any([e.pop("masked") for e in evidence])
+    for key, text in said.items():
+        if text and not o.show_pgn:
+            said[key] = _mask(text)
+            masked |= said[key] != text
     duration = report.duration + (checks[item.nodeid]["duration_s"] if item.nodeid in checks else 0)
     checks[item.nodeid] = {
         "id": item.nodeid,

@@ -38,6 +38,17 @@ def imported(oso, doel, pupil):
         not_testable(exc.reason, exc.remedy)
 
 
+def expect_nothing_imported(oso, seen, pupil, doel, why: str) -> None:
+    found = imported(oso, doel, pupil)
+    expect(
+        found is None,
+        f"nothing imported: {why}",
+        f"the LAS imported the pupil ({found.records if found else 0} record(s))",
+        where=f"POST /imports for school {doel.brin}",
+        messages=ids(of(seen, "documentRequest")),
+    )
+
+
 def sessie_ids(seen):
     """The sessions the TC granted to the LAS in this window."""
     from lxml import etree
@@ -216,14 +227,7 @@ def _asks_no_bron(seen, refused: str) -> None:
 @rule("DOEL-FAULT-02")
 def test_a_refused_dossier_is_not_imported(oso):
     seen, pupil, doel = request(oso, "povo", "not-allowed")
-    found = imported(oso, doel, pupil)
-    expect(
-        found is None,
-        "nothing imported: the bron refused (DossierNietToegestaan)",
-        f"the LAS imported the pupil ({found.records if found else 0} record(s))",
-        where=f"POST /imports for school {doel.brin}",
-        messages=ids(of(seen, "documentRequest")),
-    )
+    expect_nothing_imported(oso, seen, pupil, doel, "the bron refused (DossierNietToegestaan)")
     expect_closed_with(oso, seen, faults.DOSSIER_NIET_TOEGESTAAN, "the bron's refusal")
 
 
@@ -375,14 +379,7 @@ def test_importing_again_does_not_duplicate(oso):
 @rule("DOEL-VALID-01")
 def test_an_invalid_dossier_is_not_imported(oso):
     seen, pupil, doel = request(oso, "povo", "old-invalid")
-    found = imported(oso, doel, pupil)
-    expect(
-        found is None,
-        "nothing imported: the dossier fails the gegevensset schema and the business rules",
-        f"the LAS imported it ({found.records if found else 0} record(s))",
-        where=f"POST /imports for school {doel.brin}",
-        messages=ids(of(seen, "documentRequest")),
-    )
+    expect_nothing_imported(oso, seen, pupil, doel, "the dossier fails the gegevensset schema and the business rules")
 
 
 @rule("DOEL-NOTIF-01")
