@@ -35,11 +35,11 @@ class Rule:
     level: str  # MUST | SHOULD
     roles: tuple[str, ...]  # doel, bron
     kind: str = "flow"  # flow | dossier
-    profiles: tuple[Profile, ...] = tuple(TransferKind)  # the kinds of transfer (dossier profiles) it concerns
+    profiles: tuple[Profile, ...] = tuple(k.profile for k in TransferKind)  # the kinds of transfer it concerns
 
     def applies(self, roles: Iterable[Role], transfers: Iterable[TransferKind]) -> bool:
         """A run of these roles and transfer kinds must test this rule."""
-        return bool(set(self.roles) & set(roles)) and any(Profile(t) in self.profiles for t in transfers)
+        return bool(set(self.roles) & set(roles)) and any(t.profile in self.profiles for t in transfers)
 
 
 FLOW_RULES = (

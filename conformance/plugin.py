@@ -135,7 +135,7 @@ def _stop(session: pytest.Session, why: StopReason, message: str) -> None:
 def oso(request: pytest.FixtureRequest) -> Any:
     """The running harness: the simulator, the adapter, the suite's own SOAP client."""
     harness = Harness(options(request.config))
-    harness.own_workdir = not request.config.getoption("--oso-keep")
+    harness.own_workdir = not harness.options.keep
     if not harness.own_workdir:
         print(f"\nkeeping the run's simulator data and test keys in {harness.workdir}")
     try:
