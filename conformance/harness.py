@@ -17,45 +17,25 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 
 from conformance.adapter import AdapterError, NotSupported, School, VendorAdapter, VendorInfo, load_adapter
+from conformance.expect import not_testable
+from conformance.options import Prepare, RunOptions
 from conformance.pupildata import Version
 from oso import transport as t
+from oso.profiles import Role, TransferKind
 from simulator.client import OsoClient, tls_context
 from simulator.pki import init_pki
 from simulator.register import REFERENCE
 from simulator.server import Running, start_in_thread
 from simulator.service import VUT, Config
 
-TRANSFERS = ("popo", "povo", "vovo")
-ROLES = ("doel", "bron")
-SECTORS = {"popo": ("po", "po"), "povo": ("po", "vo"), "vovo": ("vo", "vo")}  # (bron, doel) per transfer
+TRANSFERS = tuple(TransferKind)
+ROLES = tuple(Role)
+SECTORS = {kind: kind.sectors for kind in TransferKind}  # (bron, doel) per transfer
 COHORT = {"povo": 30, "popo": 10, "vovo": 10, "binnenbrin": 5}
 STRANGER = "andere-leverancier"  # a vendor with a certificate of the run's CA that no school mandated
-PREPARE = ("export", "passthrough")  # how the LAS gets its pupils as bron: pupil data, or dossier XML
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-
-
-@dataclass(frozen=True)
-class Options:
-    target: str = "reference"  # reference | mutant:<name> | the vendor's control URL
-    roles: tuple[str, ...] = ROLES
-    transfers: tuple[str, ...] = TRANSFERS
-    seed: int = 0
-    adapter: str | None = None
-    show_pgn: bool = False
-    tls: bool | None = None  # None: on for hosted targets (mutual TLS, as in production), off for URLs
-    prepare: str = "export"
-
-    @property
-    def hosted(self) -> bool:
-        """The LAS under test runs inside the simulator (the reference or a mutant)."""
-        return self.target == REFERENCE or self.target.startswith("mutant:")
-
-    @property
-    def secure(self) -> bool:
-        return self.hosted if self.tls is None else self.tls
 
 
 @dataclass(frozen=True)
@@ -87,14 +67,14 @@ class Timeline:
 
 
 class Harness:
-    def __init__(self, options: Options, workdir: Path | None = None) -> None:
+    def __init__(self, options: RunOptions, workdir: Path | None = None) -> None:
         self.options = options
         self.own_workdir = workdir is None  # a temporary one (with the run's test keys) is removed at stop
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="osokit-conformance-"))
 
     def start(self) -> None:
         o = self.options
-        if o.secure and not o.hosted:
+        if o.secure and not o.target.hosted:
             raise AdapterError(
                 "--oso-tls on needs a hosted target (reference or mutant:<name>) in this version: "
                 "a vendor's own endpoints would have to trust the run's test CA"
@@ -102,7 +82,7 @@ class Harness:
         self.pki = init_pki(self.workdir / "pki", [REFERENCE, VUT, STRANGER]) if o.secure else None
         config = Config(
             data_dir=self.workdir / "simulator",
-            vut=o.target if o.hosted else None,
+            vut=str(o.target) if o.target.hosted else None,
             cohort=COHORT,
             show_pgn=True,
             tls=o.secure,
@@ -112,10 +92,10 @@ class Harness:
         self.url = self.running.url
         self.verify = tls_context(self.pki.ca_cert) if self.pki else True
         self.admin = httpx.Client(base_url=self.url, timeout=120, verify=self.verify)
-        self.adapter: VendorAdapter = load_adapter(o.adapter, o.target, self.url, self.verify)
+        self.adapter: VendorAdapter = load_adapter(o.adapter, o.target, self.url, self.verify, o.timeout)
         self.vendor: VendorInfo = self.adapter.info()
         self.timeline = Timeline(self.vendor.now or datetime.now(AMSTERDAM))
-        if not o.hosted:
+        if not o.target.hosted:
             self._register_vendor()
         if self.pki:
             self.admin.post(
@@ -182,18 +162,18 @@ class Harness:
         back to its own time if a check set it (the suite never needs to set it otherwise)."""
         self.admin.post("/admin/clock", json={"set": self.clock_start})
         self.admin.post("/admin/faults", json={})
-        if self.clock_moved is not None and not self.options.hosted:
+        if self.clock_moved is not None and not self.options.target.hosted:
             self.adapter.set_clock(self.timeline.now + (datetime.now(AMSTERDAM) - self.clock_moved))
         self.clock_moved = None
 
     def set_clock(self, moment: str) -> None:
-        """The simulator's clock and the LAS's; a check that needs this is skipped when the LAS's cannot be set."""
+        """The simulator's clock and the LAS's; a check that needs this is not testable when the LAS's cannot be set."""
         self.admin.post("/admin/clock", json={"set": moment})
-        if not self.options.hosted:
+        if not self.options.target.hosted:
             try:
                 self.adapter.set_clock(datetime.fromisoformat(moment))
             except NotSupported as exc:
-                pytest.skip(str(exc))
+                not_testable(exc.reason, exc.remedy)
             self.clock_moved = self.clock_moved or datetime.now(AMSTERDAM)
 
     def prepare(self, transfer: str, state: str, versions: list[Version]) -> None:
@@ -202,7 +182,7 @@ class Harness:
         Raises NotSupported when the adapter cannot."""
         bron, pgn = self.bron_school(transfer).brin, versions[0].pgn
         self.pgns.add(pgn)
-        if self.options.prepare == "passthrough":
+        if self.options.prepare is Prepare.PASSTHROUGH:
             self.adapter.prepare(bron, pgn, state, [(v.prepared, v.xml) for v in versions])
         else:
             self.adapter.prepare_pupil(bron, pgn, state, [(v.prepared, v.data) for v in versions])

@@ -10,8 +10,9 @@ Every string from the results is escaped: evidence bodies are SOAP messages a ve
 (XML full of ``<`` and ``&``, possibly hostile), and rule texts or messages may quote them. The
 CSP pins the inline style and script by hash, so even markup that slipped through could not run.
 
-Pass and fail are told apart by symbol (✔ ✘ ⊘ ⚠ ○) and by word, colour only adds to that; the
-colours are from the Okabe-Ito palette, which stays distinct for colour-blind readers.
+Pass and fail are told apart by symbol (✔ ✘ ⊘ ⚠ ○ ◐) and by word, colour only adds to that; the
+colours are from the Okabe-Ito palette, which stays distinct for colour-blind readers. What was
+not tested comes first, right under the verdict: an INCOMPLETE page opens with why.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Iterable
 from html import escape
 
 from reports.results import PASSTHROUGH_NOTE, SCHEMA_VERSION, Check, Evidence, Results, RuleResult
-from reports.text import first_line, pretty_xml, printable, shorten
+from reports.text import MASKED_HINT, expected_found, first_line, pretty_xml, printable, shorten
 
 SYMBOL = {
     "passed": "✔",
@@ -33,13 +34,16 @@ SYMBOL = {
     "skip": "⊘",
     "error": "⚠",
     "untested": "○",
+    "not-applicable": "–",
+    "incomplete": "◐",
 }
-_RULE_ORDER = {"fail": 0, "untested": 1, "skip": 2, "pass": 3}
+_RULE_ORDER = {"fail": 0, "error": 1, "untested": 2, "skip": 3, "pass": 4, "not-applicable": 5}
 
 CSS = """
 :root { color-scheme: light; --ink: #1d2733; --muted: #5b6875; --line: #d8dee4; --head: #f3f5f7;
   --pass: #00694d; --pass-bg: #dcf1ea; --fail: #a63a00; --fail-bg: #fde3d3; --error: #7d2e62; --error-bg: #f6e1ee;
-  --skip: #4a5560; --skip-bg: #eceff2; --untested: #6e4d00; --untested-bg: #fdf0cf; --link: #005a91; }
+  --skip: #4a5560; --skip-bg: #eceff2; --untested: #6e4d00; --untested-bg: #fdf0cf; --link: #005a91;
+  --na: #5b6875; --na-bg: #f6f7f8; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; color: var(--ink);
   background: #fff; }
@@ -50,6 +54,7 @@ h2 { font-size: 20px; margin: 36px 0 12px; padding-bottom: 6px; border-bottom: 2
 h3 { font-size: 15px; margin: 0 0 6px; }
 header.top { display: flex; gap: 24px; align-items: center; padding: 20px 24px; color: #fff; }
 header.pass { background: #00795a; } header.fail { background: #b53f00; } header.error { background: #8a3b72; }
+header.incomplete { background: #7a5500; }
 .verdict { font-size: 44px; font-weight: 800; letter-spacing: 2px; line-height: 1; padding: 10px 22px;
   border: 3px solid rgba(255,255,255,.85); border-radius: 10px; white-space: nowrap; }
 header h1 { font-size: 22px; margin: 0 0 4px; font-weight: 600; }
@@ -66,7 +71,7 @@ nav.toc a { text-decoration: none; font-weight: 600; }
 .tile { border: 1px solid var(--line); border-radius: 8px; padding: 8px 16px; min-width: 110px; }
 .tile b { display: block; font-size: 26px; line-height: 1.2; } .tile span { color: var(--muted); }
 .tile.passed b { color: var(--pass); } .tile.failed b { color: var(--fail); } .tile.error b { color: var(--error); }
-.tile.skipped b { color: var(--skip); }
+.tile.skipped b { color: var(--skip); } .tile.untested b { color: var(--untested); }
 svg.bar { display: block; width: 100%; height: 14px; margin-top: 12px; border-radius: 4px; }
 svg.bar .passed { fill: #009e73; } svg.bar .failed { fill: #d55e00; } svg.bar .error { fill: #cc79a7; }
 svg.bar .skipped { fill: #b7c0c8; }
@@ -85,6 +90,17 @@ td.id { white-space: nowrap; } td.small, .small { font-size: 12.5px; color: var(
 .error { color: var(--error); } .badge.error { background: var(--error-bg); }
 .skipped, .skip { color: var(--skip); } .badge.skipped, .badge.skip { background: var(--skip-bg); }
 .untested { color: var(--untested); } .badge.untested { background: var(--untested-bg); }
+.not-applicable { color: var(--na); } .badge.not-applicable { background: var(--na-bg); }
+section#untested { border: 2px solid #e69f00; border-radius: 8px; padding: 4px 18px 12px; margin-top: 22px;
+  background: #fffaf0; }
+section#untested h2 { border-bottom-color: #f2d49b; }
+section#untested li { margin: 0 0 10px; }
+dl.said { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 6px 0;
+  background: var(--fail-bg); padding: 8px 12px; border-radius: 4px; }
+dl.said dt { font-weight: 700; } dl.said dd { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+details.offending { border: 2px solid #d55e00; } details.offending > summary { background: var(--fail-bg); }
+.mark { font-weight: 700; color: var(--fail); }
+pre.headers { padding: 6px 12px; background: var(--head); border-bottom: 1px solid var(--line); }
 .level { font-size: 11.5px; font-weight: 700; padding: 0 6px; border-radius: 4px; border: 1px solid; }
 .level.MUST { color: #1d2733; border-color: #1d2733; } .level.SHOULD { color: var(--muted); border-color: #aab4bd; }
 article.failure { border: 1px solid var(--line); border-left: 6px solid #d55e00; border-radius: 6px;
@@ -152,6 +168,7 @@ def html_report(results: Results) -> str:
         "<body>",
         _header(results),
         "<main>",
+        _untested(results, rule_anchor),
         _run(results),
         _toc(results, len(failing)),
         _summary(results),
@@ -159,13 +176,19 @@ def html_report(results: Results) -> str:
         _failures(results, failing, rule_anchor),
         _checks(results, rule_anchor),
         "</main>",
-        f"<footer>Generated by osokit from results.json ({_e(SCHEMA_VERSION)}). "
+        f"<footer>Generated by osokit from results.json ({_e(_read_as(results))}). "
         "This page is self-contained: it loads nothing from anywhere.</footer>",
         f"<script>{SCRIPT}</script>",
         "</body>",
         "</html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def _read_as(results: Results) -> str:
+    if results.schema == SCHEMA_VERSION:
+        return SCHEMA_VERSION
+    return f"{results.schema}, judged again as {SCHEMA_VERSION}"
 
 
 def _e(value: object) -> str:
@@ -202,15 +225,22 @@ def _head(results: Results) -> str:
 
 def _header(results: Results) -> str:
     summary, verdict = results.summary, results.summary.verdict
-    word = {"pass": "✔ PASS", "fail": "✘ FAIL", "error": "⚠ ERROR"}[verdict]
+    word = {"pass": "✔ PASS", "fail": "✘ FAIL", "incomplete": "◐ INCOMPLETE", "error": "⚠ ERROR"}[verdict]
+    stopped = results.run.stopped
     if verdict == "pass":
-        why = "every MUST check passed"
+        why = "every MUST rule that applies ran and passed"
     elif verdict == "fail":
         why = f"{summary.must_failed} MUST check{'s' if summary.must_failed != 1 else ''} failed"
+    elif verdict == "incomplete":
+        why = f"{summary.untested} MUST rule{'s' if summary.untested != 1 else ''} not tested (listed first below)"
+    elif stopped is not None:
+        why = f"the run stopped: {stopped.message}"
     elif summary.total:
         why = f"no check reached a verdict: all {summary.total} ended in an error"
     else:
         why = "the run produced no checks"
+    if verdict in ("fail", "error") and summary.untested:
+        why += f"; {summary.untested} MUST rule{'s' if summary.untested != 1 else ''} not tested"
     if summary.should_failed:
         why += f"; {summary.should_failed} SHOULD check{'s' if summary.should_failed != 1 else ''} failed"
     if results.run.export_untested:
@@ -219,6 +249,31 @@ def _header(results: Results) -> str:
         f'<header class="top {verdict}"><div class="verdict" role="status">{word}</div>'
         f"<div><h1>osokit conformance report</h1>"
         f"<p>{_e(why)} · target <code>{_e(results.run.target)}</code></p></div></header>"
+    )
+
+
+def _untested(results: Results, anchor: dict[str, str]) -> str:
+    """What was not tested, first: per rule, why, and what would make it testable."""
+    if not results.untested:
+        return ""
+    items = []
+    for u in results.untested:
+        rule = f'<a href="#{anchor[u.rule]}"><code>{_e(u.rule)}</code></a>' if u.rule in anchor else _e(u.rule)
+        checks = (
+            '<br><span class="small">checks: ' + ", ".join(f"<code>{_e(c)}</code>" for c in u.checks) + "</span>"
+            if u.checks
+            else ""
+        )
+        items.append(
+            f'<li>{_badge("untested")} {rule} <span class="level {u.level}">{u.level}</span> '
+            f"{_e(u.reason)}<br><b>To test it:</b> {_e(u.remedy)}{checks}</li>"
+        )
+    must = sum(u.level == "MUST" for u in results.untested)
+    return (
+        f'<section id="untested"><h2>Not tested ({must} MUST, {len(results.untested) - must} SHOULD)</h2>'
+        "<p>These rules apply to the roles and transfer kinds of this run, but no check of theirs ran and "
+        "passed: the run cannot vouch for them.</p>"
+        f"<ul>{''.join(items)}</ul></section>"
     )
 
 
@@ -256,9 +311,10 @@ def _pairs(items: Iterable[tuple[str, object]]) -> str:
 
 
 def _toc(results: Results, failures: int) -> str:
+    untested = f'<a href="#untested">Not tested ({len(results.untested)})</a>' if results.untested else ""
     return (
         '<nav class="toc">'
-        f'<a href="#summary">Summary</a><a href="#rules">Rules ({len(results.rules)})</a>'
+        f'{untested}<a href="#summary">Summary</a><a href="#rules">Rules ({len(results.rules)})</a>'
         f'<a href="#failures">Failures ({failures})</a><a href="#checks">All checks ({len(results.checks)})</a>'
         "</nav>"
     )
@@ -274,12 +330,14 @@ def _summary(results: Results) -> str:
         ("skipped", s.skipped, f"{SYMBOL['skipped']} skipped"),
         ("failed", s.must_failed, "MUST failed"),
         ("failed" if s.should_failed else "passed", s.should_failed, "SHOULD failed"),
+        ("untested", s.untested, f"{SYMBOL['untested']} MUST rules not tested"),
     ]
     html_tiles = "".join(f'<div class="tile {cls}"><b>{n:,}</b><span>{label}</span></div>' for cls, n, label in tiles)
-    by_rule = {k: sum(r.result == k for r in results.rules) for k in ("pass", "fail", "skip", "untested")}
+    by_rule = {k: sum(r.result == k for r in results.rules) for k in _RULE_ORDER}
     rule_line = (
         f"Rules: {len(results.rules)} in the catalogue, {by_rule['pass']} pass, {by_rule['fail']} fail, "
-        f"{by_rule['skip']} skipped, {by_rule['untested']} untested."
+        f"{by_rule['error']} error, {by_rule['skip']} skipped, {by_rule['untested']} untested, "
+        f"{by_rule['not-applicable']} not applicable to this run's transfer kinds."
     )
     return (
         f'<section id="summary"><h2>Summary</h2><div class="tiles">{html_tiles}</div>'
@@ -356,27 +414,37 @@ def _failure(n: int, check: Check, rule: RuleResult | None, anchor: dict[str, st
     meta += [f"{check.duration_s:.2f} s", f'<a href="#c{n}">row in all checks</a>']
     rule_text = f'<p class="small">{_e(first_line(rule.text, 400))} <em>({_e(rule.source)})</em></p>' if rule else ""
     evidence = "".join(_evidence(e) for e in check.evidence)
+    marked = sum(e.offending for e in check.evidence)
+    shows = f", {marked} marked ▶ show the failure" if marked else ""
     evidence_block = (
-        f'<span class="label">Evidence ({len(check.evidence)} message{"s" if len(check.evidence) != 1 else ""})'
-        f"</span>{evidence}"
+        f'<span class="label">Evidence ({len(check.evidence)} message{"s" if len(check.evidence) != 1 else ""}'
+        f"{shows})</span>{evidence}"
         if check.evidence
-        else '<span class="label">Evidence</span><p class="small">none recorded</p>'
+        else f'<span class="label">Evidence</span><p class="small">none recorded: {_e(check.no_evidence or "")}</p>'
     )
+    said = expected_found(check)
+    what = (
+        '<dl class="said">' + "".join(f"<dt>{label}</dt><dd>{_e(text)}</dd>" for label, text in said) + "</dl>"
+        if said
+        else f'<pre class="message">{_e(check.message or "(no message)")}</pre>'
+    )
+    hint = f'<p class="small">{_e(MASKED_HINT)}</p>' if check.masked else ""
     return (
         f'<article class="failure{" is-error" if check.outcome == "error" else ""}" id="f{n}">'
         f'<h3>{_badge(check.outcome)} {rule_link} <span class="level {check.level}">{check.level}</span> '
         f"{_e(check.name)}</h3>"
         f'<div class="meta">{" · ".join(meta)}</div>{rule_text}'
-        f'<pre class="message">{_e(check.message or "(no message)")}</pre>'
+        f"{what}"
         f'<span class="label">Check id</span><code>{_e(check.id)}</code>'
         '<span class="label">Re-run this check alone (same seed)</span>'
-        f'<pre class="cmd"><code>{_e(check.rerun)}</code></pre>'
+        f'<pre class="cmd"><code>{_e(check.rerun)}</code></pre>{hint}'
         f"{evidence_block}</article>"
     )
 
 
 def _evidence(evidence: Evidence) -> str:
-    summary = [f'<span class="dir">{_e(evidence.direction)}</span>']
+    summary = ['<span class="mark">▶ shows the failure</span>'] if evidence.offending else []
+    summary.append(f'<span class="dir">{_e(evidence.direction)}</span>')
     summary += [_e(p) for p in (f"#{evidence.id}" if evidence.id is not None else None, evidence.operation) if p]
     summary.append(f"<code>{_e(evidence.endpoint)}</code>")
     if evidence.status is not None:
@@ -393,7 +461,11 @@ def _evidence(evidence: Evidence) -> str:
         text, cut = shorten(pretty_xml(printable(evidence.body)))
         note = f"\n… {cut:,} more characters in results.json" if cut else ""
         body = f'<pre class="body">{_e(text)}{_e(note)}</pre>'
-    return f"<details><summary>{' '.join(summary)}</summary>{body}</details>"
+    if evidence.headers:
+        headers = "\n".join(f"{name}: {value}" for name, value in evidence.headers.items())
+        body = f'<pre class="headers">{_e(headers)}</pre>{body}'
+    marked = ' class="offending" open' if evidence.offending else ""
+    return f"<details{marked}><summary>{' '.join(summary)}</summary>{body}</details>"
 
 
 def _checks(results: Results, anchor: dict[str, str]) -> str:

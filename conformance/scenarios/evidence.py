@@ -82,3 +82,8 @@ def clear_pgns(seen: list[Seen], pgns: Iterable[str]) -> list[tuple[str, str]]:
     routeringskenmerk or a sessieId, say) are not a pupil number."""
     numbers = re.compile("|".join(rf"(?<!\d){re.escape(n)}(?!\d)" for n in sorted(set(pgns))) or "(?!)")
     return [(s.operation, n) for s in seen for n in numbers.findall(s.body)]
+
+
+def ids(seen: list[Seen]) -> list[int]:
+    """The log ids of these requests, for a failure to mark them (and their answers) in the evidence."""
+    return [s.id for s in seen]

@@ -15,7 +15,7 @@ SESSION = "test_bron.py::test_no_dossier_for_a_session_the_tc_refuses"
 
 def run(out, *args: str) -> tuple[int, Results, str]:
     done = osokit("conformance", "run", "--role", "bron", "--transfer", "povo", "--out", str(out), *args)
-    assert done.returncode in (0, 1), done.stdout[-2000:] + done.stderr[-2000:]
+    assert done.returncode in (1, 3), done.stdout[-2000:] + done.stderr[-2000:]  # a run of some checks: never PASS
     return done.returncode, Results.load(out / "results.json"), done.stdout
 
 
@@ -25,7 +25,7 @@ def failing(results: Results) -> dict[str, str]:
 
 def test_the_vendors_own_export_is_checked_and_passthrough_says_it_was_not(tmp_path):
     """A LAS whose export ignores the school's choice of categories: caught in export mode, invisible in
-    passthrough mode, where the report says the export was not tested."""
+    passthrough mode, where the check's rule is not tested (never a PASS) and the report says why."""
     only = ["--only", "test_bron.py::test_the_dossier_carries_what_was_prepared[opt-out-povo]"]
     code, results, _ = run(tmp_path / "export", "--target", "mutant:bron-export-ignores-deliver", *only)
     assert code == 1 and results.run.prepare == "export"
@@ -36,7 +36,11 @@ def test_the_vendors_own_export_is_checked_and_passthrough_says_it_was_not(tmp_p
     code, results, stdout = run(
         tmp_path / "passthrough", "--target", "mutant:bron-export-ignores-deliver", "--prepare", "passthrough", *only
     )
-    assert code == 0 and results.run.prepare == "passthrough" and results.run.export_untested
+    assert code == 3 and results.run.prepare == "passthrough" and results.run.export_untested
+    check = next(c for c in results.checks if c.rule == "BRON-DOSSIER-03")
+    assert check.outcome == "skipped" and check.message.startswith("passthrough mode: the LAS's own export")
+    untested = next(u for u in results.untested if u.rule == "BRON-DOSSIER-03")
+    assert untested.remedy.startswith("run in export mode (--prepare export")
     assert "note: passthrough mode: the LAS's own export (klaarzetten) was not tested" in stdout
     assert "own export (klaarzetten) was not tested" in (tmp_path / "passthrough" / "report.html").read_text()
 
@@ -44,16 +48,17 @@ def test_the_vendors_own_export_is_checked_and_passthrough_says_it_was_not(tmp_p
 @pytest.mark.parametrize(
     ("mutant", "says"),
     [
-        ("bron-wrong-refusal-code", "the LAS refused with InterneFout, expected DossierNietGereed"),
-        ("bron-refusal-http-500", "expected the SOAP fault DossierNietGereed, got HTTP 500 without a SOAP fault"),
-        ("bron-refusal-as-response", "expected the SOAP fault DossierNietGereed, got a malformed answer"),
-        ("bron-dead-endpoint", "expected the SOAP fault DossierNietGereed, got no answer"),
+        ("bron-wrong-refusal-code", "found the refusal InterneFout"),
+        ("bron-refusal-http-500", "found HTTP 500 without a SOAP fault"),
+        ("bron-refusal-as-response", "found a malformed answer"),
+        ("bron-dead-endpoint", "found no answer"),
     ],
 )
 def test_a_refusal_must_be_the_documented_fault(tmp_path, mutant, says):
     code, results, _ = run(tmp_path, "--target", f"mutant:{mutant}", "--only", REFUSE, "--only", SESSION)
     found = failing(results)
     assert code == 1 and set(found) == {"BRON-REFUSE-01", "BRON-SESSION-02"}
+    assert found["BRON-REFUSE-01"].startswith("expected the SOAP fault DossierNietGereed (HTTP 500)")
     assert says in found["BRON-REFUSE-01"], found["BRON-REFUSE-01"]
     assert "SessieOnbekend" in found["BRON-SESSION-02"]
 
@@ -76,7 +81,8 @@ def test_another_pupils_dossier_is_caught(tmp_path):
         str(tmp_path),
     )
     message = failing(Results.load(tmp_path / "results.json"))["BRON-DOSSIER-02"]
-    assert done.returncode == 1 and "the dossier is another pupil's" in message
+    assert done.returncode == 1 and "expected the dossier of the pupil asked for" in message
+    assert "found another pupil's" in message
     assert "/dossier/huidigeschool/leerling/bsn: expected" in message and "personalia.voornamen" in message
 
 
@@ -96,5 +102,6 @@ def test_a_las_on_its_own_clock_after_the_summer_passes_as_bron(tmp_path, vendor
         str(tmp_path),
     )
     results = Results.load(tmp_path / "results.json")
-    assert done.returncode == 0, failing(results)
+    assert done.returncode == 3, failing(results)  # INCOMPLETE: mutual TLS with a URL target is not there yet
     assert [c.rule for c in results.checks if c.outcome != "passed"] == ["BRON-CERT-01"]
+    assert [u.rule for u in results.untested] == ["BRON-CERT-01"]

@@ -9,7 +9,8 @@ import pytest
 
 from conformance import harness
 from conformance.adapter import AdapterError, School, VendorAdapter, VendorInfo
-from conformance.harness import Harness, Options, Timeline
+from conformance.harness import Harness, Timeline
+from conformance.options import RunOptions, Target
 from conformance.scenarios.evidence import Seen, clear_pgns
 from oso.identifiers import synthetic_bsn
 
@@ -33,7 +34,7 @@ class FourSchools(VendorAdapter):
 
 def test_separate_doel_and_bron_schools_are_all_registered(tmp_path, monkeypatch):
     monkeypatch.setattr(harness, "load_adapter", lambda *args: FourSchools())
-    oso = Harness(Options(target="http://127.0.0.1:9/control", tls=False), tmp_path)
+    oso = Harness(RunOptions(target=Target(url="http://127.0.0.1:9/control"), tls=False), tmp_path)
     try:
         oso.start()
         register = oso.running.simulator.register
@@ -76,8 +77,12 @@ def test_a_nine_digit_run_that_is_no_pupil_of_the_run_is_no_leak():
 
 
 def test_vendor_info_takes_the_las_clock():
-    info = VendorInfo.from_dict({"vendor": "x", "doel": {}, "bron": {}, "now": "2026-11-05T10:00:00+01:00"})
+    school = {"brin": "81AA", "routeringskenmerk": "000000009081AA000001", "url": "http://127.0.0.1:9/oso"}
+    given = {"vendor": "x", "doel": {"po": school, "vo": school}, "bron": {"po": school, "vo": school}}
+    info = VendorInfo.from_dict({**given, "now": "2026-11-05T10:00:00+01:00"})
     assert info.now == datetime(2026, 11, 5, 10, tzinfo=AMSTERDAM)
-    assert VendorInfo.from_dict({"vendor": "x", "doel": {}, "bron": {}}).now is None
+    assert VendorInfo.from_dict(given).now is None
     with pytest.raises(AdapterError, match="no timezone"):
-        VendorInfo.from_dict({"vendor": "x", "doel": {}, "bron": {}, "now": "2026-11-05T10:00:00"})
+        VendorInfo.from_dict({**given, "now": "2026-11-05T10:00:00"})
+    with pytest.raises(AdapterError, match=r"\.now: 'tomorrow' is not a date-time"):
+        VendorInfo.from_dict({**given, "now": "tomorrow"})
