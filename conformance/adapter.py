@@ -173,10 +173,6 @@ class VendorAdapter:
             "an adapter that implements prepare_pupil (or --prepare passthrough: the export is then not tested)",
         )
 
-    def set_clock(self, now: datetime) -> None:
-        """Set the LAS's clock (checks of expiry and dossierVerzameldatum need a moment in the school year)."""
-        raise NotSupported("this adapter cannot set the LAS's clock", "an adapter that implements set_clock")
-
     def reset(self) -> None:
         """Forget what earlier checks imported and prepared."""
 
@@ -257,38 +253,21 @@ class HttpAdapter(VendorAdapter):
         return Imported(int(data["records"]), dict(data.get("steps", {})))
 
     def prepare(self, bron_brin: str, pgn: str, state: str, versions: list[tuple[datetime, str]]) -> None:
-        self._call(
-            "POST",
-            "/dossiers",
-            {
-                "bron_brin": bron_brin,
-                "pgn": pgn,
-                "state": state,
-                "versions": [{"prepared": at.isoformat(), "dossier": xml} for at, xml in versions],
-            },
-        )
+        given = [{"prepared": at.isoformat(), "dossier": xml} for at, xml in versions]
+        self._prepare("/dossiers", bron_brin, pgn, state, given, "run in export mode (--prepare export)")
 
     def prepare_pupil(
         self, bron_brin: str, pgn: str, state: str, versions: list[tuple[datetime, dict[str, Any]]]
     ) -> None:
-        self._call(
-            "POST",
-            "/pupils",
-            {
-                "bron_brin": bron_brin,
-                "pgn": pgn,
-                "state": state,
-                "versions": [{"prepared": at.isoformat(), "pupil": data} for at, data in versions],
-            },
-        )
+        given = [{"prepared": at.isoformat(), "pupil": data} for at, data in versions]
+        remedy = "implement POST /pupils (conformance/control-api.yaml), or run with --prepare passthrough"
+        self._prepare("/pupils", bron_brin, pgn, state, given, remedy)
 
-    def set_clock(self, now: datetime) -> None:
-        if self._call("PUT", "/clock", {"now": now.isoformat()}).status_code == 404:
-            raise NotSupported(
-                "the LAS's control API answers 404 to PUT /clock, so the LAS cannot be moved to the date this "
-                "check needs",
-                "implement PUT /clock in the LAS's test environment (conformance/control-api.yaml)",
-            )
+    def _prepare(self, path: str, bron_brin: str, pgn: str, state: str, versions: list[Any], remedy: str) -> None:
+        """POST the pupil; a control API without this call (404) leaves the checks that need it untested."""
+        body = {"bron_brin": bron_brin, "pgn": pgn, "state": state, "versions": versions}
+        if self._call("POST", path, body).status_code == 404:
+            raise NotSupported(f"the LAS's control API answers 404 to POST {path}", remedy)
 
     def reset(self) -> None:
         self._call("POST", "/reset")

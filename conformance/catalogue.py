@@ -207,7 +207,8 @@ FLOW_RULES = (
     Rule(
         "BRON-DOSSIER-03",
         "The dossier carries what was prepared: made from the pupil data by the LAS's own export as "
-        "docs/conformance.md maps it (export mode), or the dossier handed in, unchanged (passthrough mode).",
+        "docs/conformance.md maps it (tested in export mode; passthrough mode only shows that the dossier "
+        "handed in comes back unchanged, which leaves this rule untested).",
         OSOKIT,
         "MUST",
         ("bron",),

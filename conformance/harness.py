@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass
-from datetime import datetime, time
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 from pathlib import Path
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 
-from conformance.adapter import AdapterError, NotSupported, School, VendorAdapter, VendorInfo, load_adapter
-from conformance.expect import not_testable
+from conformance.adapter import AdapterError, School, VendorAdapter, VendorInfo, load_adapter
 from conformance.options import Prepare, RunOptions
 from conformance.pupildata import Version
 from oso import transport as t
@@ -45,10 +45,15 @@ class Timeline:
     Everything the suite prepares was prepared before that now, in the LAS's current school year
     (1 August - 31 July), so that the LAS's own clock, never set, finds it valid; a dossier that must
     have expired is prepared in the school year before. The LAS's clock is read from ``/info``
-    (``now``), or taken to be the real one.
+    (``now``), or taken to be the real one, and runs on from there (:meth:`current`).
     """
 
     now: datetime
+    read_at: float = field(default_factory=monotonic, compare=False)  # when ``now`` was read
+
+    def current(self) -> datetime:
+        """The LAS's now at this moment: its now at the start and the time since (never before its clock)."""
+        return (self.now + timedelta(seconds=monotonic() - self.read_at)).astimezone(AMSTERDAM)
 
     @property
     def school_year(self) -> int:
@@ -108,7 +113,6 @@ class Harness:
         self.pupils = {p["label"]: p for p in self.admin.get("/admin/pupils").json()["pupils"]}
         self.pgns = {p["pgn"] for p in self.pupils.values()}  # every pupil number the run gave the LAS
         self.clock_start = self.admin.get("/admin/clock").json()["now"]
-        self.clock_moved: datetime | None = None  # when a check set the LAS's clock, the real time it did
         self._second_aanleverpunt()
 
     def stop(self) -> None:
@@ -158,23 +162,20 @@ class Harness:
     # --- what the checks use -----------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Between checks: the simulator's clock back to the start, no fault profile, and the LAS's clock
-        back to its own time if a check set it (the suite never needs to set it otherwise)."""
+        """Between checks: the simulator's clock back to the start, no fault profile (the LAS's clock is
+        never set: the suite dates what it prepares relative to it)."""
         self.admin.post("/admin/clock", json={"set": self.clock_start})
         self.admin.post("/admin/faults", json={})
-        if self.clock_moved is not None and not self.options.target.hosted:
-            self.adapter.set_clock(self.timeline.now + (datetime.now(AMSTERDAM) - self.clock_moved))
-        self.clock_moved = None
 
-    def set_clock(self, moment: str) -> None:
-        """The simulator's clock and the LAS's; a check that needs this is not testable when the LAS's cannot be set."""
-        self.admin.post("/admin/clock", json={"set": moment})
-        if not self.options.target.hosted:
-            try:
-                self.adapter.set_clock(datetime.fromisoformat(moment))
-            except NotSupported as exc:
-                not_testable(exc.reason, exc.remedy)
-            self.clock_moved = self.clock_moved or datetime.now(AMSTERDAM)
+    def prepare_update(self, label: str) -> datetime:
+        """A counterpart bron prepares the scripted pupil's update (after the eindtoets) now, on the LAS's
+        clock: after whatever the LAS did before, whatever its clock says. The simulator's clock goes
+        there too, so the bron offers the update (and it has not expired). The moment, for the words of
+        a failure."""
+        now = self.timeline.current()
+        self.admin.post(f"/admin/pupils/{label}", json={"updated": now.isoformat()}).raise_for_status()
+        self.admin.post("/admin/clock", json={"set": now.isoformat()}).raise_for_status()
+        return now
 
     def prepare(self, transfer: str, state: str, versions: list[Version]) -> None:
         """Make the LAS hold a pupil as bron, the way the run prepares: pupil data (export) or dossier XML.

@@ -277,10 +277,9 @@ def re_request(oso):
     """The verzameldatum story: import the first dossier, then after the eindtoets ask for the update."""
     oso.reset()
     pupil, doel = oso.pupils["verzameldatum"], oso.doel_school("povo")
-    oso.set_clock(oso.clock_start)  # the first import before the update is prepared (in May), whatever the LAS's now
     oso.adapter.request(doel.brin, pupil["bron_brin"], [pupil["pgn"]])
     before = _safe_imported(oso, doel, pupil)
-    oso.set_clock("2026-06-20T09:00:00+02:00")
+    oso.prepare_update("verzameldatum")  # after the first import, on the LAS's own clock: no clock is set
     mark = oso.mark()
     oso.adapter.request(doel.brin, pupil["bron_brin"], [pupil["pgn"]], update=True)
     seen = sent_by(exchanges(oso.messages(mark)), {doel.routeringskenmerk})

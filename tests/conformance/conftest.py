@@ -73,11 +73,13 @@ def served(app: Starlette) -> Iterator[str]:
 def control_front(upstream: str, *, missing: set[str] = frozenset(), hanging: set[str] = frozenset()) -> Starlette:
     """A vendor's control API in front of ``upstream`` (a simulator's /control): calls named ``METHOD /path``
     in ``missing`` answer 404 (as a LAS without that optional call does), those in ``hanging`` (``*``: all)
-    do not answer until the app is stopped."""
+    do not answer until the app is stopped. ``app.state.calls`` lists every call made, by name."""
     release = threading.Event()
+    calls: list[str] = []
 
     async def call(request: Request) -> Response:
         name = f"{request.method} /{request.path_params['path']}"
+        calls.append(name)
         if name in missing:
             return JSONResponse({"error": f"{name} is not offered"}, status_code=404)
         if name in hanging or "*" in hanging:
@@ -94,5 +96,5 @@ def control_front(upstream: str, *, missing: set[str] = frozenset(), hanging: se
         return Response(answer.content, answer.status_code, media_type=answer.headers.get("content-type"))
 
     app = Starlette(routes=[Route("/{path:path}", call, methods=["GET", "PUT", "POST"])])
-    app.state.release = release
+    app.state.release, app.state.calls = release, calls
     return app
