@@ -420,7 +420,7 @@ def results(config: pytest.Config) -> Results:
         roles=o.roles,
         transfers=o.transfers,
         adapter=o.adapter or "http",
-        prepare=o.prepare,
+        prepare=o.prepare.value,
         simulator={"scenario": "default", "zoeksleutel": "hmac-sha256", "tls": o.secure},
         versions={
             "osokit": version("osokit"),

@@ -142,6 +142,17 @@ class IgnoresVerzameldatum(ReferenceLas):
         return None
 
 
+@mutant(
+    "doel-verzameldatum-now",
+    "re-requests with its own now as dossierVerzameldatum, not the moment of its first import: no update is newer",
+    "doel",
+    ("povo",),
+)
+class VerzameldatumNow(ReferenceLas):
+    def verzameldatum_for(self, transfer: Transfer) -> datetime | None:
+        return self.clock.now()
+
+
 @mutant("doel-leaks-pgn", "sends the pupil number in clear as the zoeksleutel", "doel")
 class LeaksPgn(ReferenceLas):
     def zoeksleutel_for(self, pgn: str) -> t.ZoeksleutelPgnfrag:

@@ -307,10 +307,13 @@ def test_re_request_after_the_eindtoets_gets_the_update(oso, re_request):
         f"{len(without)} without it",
         messages=ids(without),
     )
+    refusals = sorted({s.fault for s in asked if s.fault})
     expect(
         any("<eindtoets_basisonderwijs>" in s.answer_body for s in asked),
         "the updated dossier (with the eindtoets) in the bron's answer",
-        "the bron's answers hold no eindtoets: the LAS got the first dossier again",
+        f"the bron refused with {', '.join(refusals)} (the dossierVerzameldatum is after the update)"
+        if refusals
+        else "the bron's answers hold no eindtoets: the LAS got the first dossier again",
         messages=ids(asked),
     )
 
