@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from time import monotonic
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -57,6 +58,13 @@ def test_the_timeline_is_the_las_school_year_before_its_now(now, year):
     assert moments == sorted(moments) and moments[-1] <= timeline.now
     assert all(m >= datetime(year, 8, 1, tzinfo=AMSTERDAM) for m in moments), "prepared in an earlier school year"
     assert timeline.last_year() < datetime(year, 8, 1, tzinfo=AMSTERDAM) <= timeline.now, "the expired one is not"
+
+
+def test_the_las_clock_runs_on_from_what_info_said():
+    said = datetime.fromisoformat("2026-11-05T10:00:00+01:00")
+    timeline = Timeline(said, read_at=monotonic() - 90)  # /info answered 90 s ago
+    assert said + timedelta(seconds=90) <= timeline.current() < said + timedelta(seconds=100)
+    assert timeline.school_year == 2026, "the school year is that of the LAS's clock, not the real one"
 
 
 def test_a_nine_digit_run_that_is_no_pupil_of_the_run_is_no_leak():

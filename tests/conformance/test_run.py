@@ -117,21 +117,6 @@ def test_setup_errors_exit_2_with_a_clear_message(tmp_path, args, says):
     assert says in done.stderr and "Traceback" not in done.stderr
 
 
-def test_a_vendor_environment_is_driven_through_its_control_api(tmp_path, vendor_environment):
-    """The path a vendor takes: its LAS at a URL, its own clock and zoeksleutel key set up by the suite.
-    Mutual TLS is not set up for a URL target yet, so BRON-CERT-01 is not tested: INCOMPLETE, not PASS."""
-    done = osokit("conformance", "run", "--target", f"{vendor_environment.url}/control", "--out", str(tmp_path))
-    assert done.returncode == 3, done.stdout[-3000:] + done.stderr[-2000:]
-    results = Results.load(tmp_path / "results.json")
-    skipped = [c for c in results.checks if c.outcome == "skipped"]
-    assert [c.rule for c in skipped] == ["BRON-CERT-01"], "only the mutual-TLS check needs a hosted target"
-    assert results.summary.passed == results.summary.total - 1 and results.run.simulator["tls"] is False
-    assert results.summary.verdict == "incomplete" and [u.rule for u in results.untested] == ["BRON-CERT-01"]
-    assert "mutual TLS" in results.untested[0].reason and "--tls on" in results.untested[0].remedy
-    assert "verdict: INCOMPLETE" in done.stdout
-    assert done.stdout.index("BRON-CERT-01 (MUST)") < done.stdout.index("verdict: INCOMPLETE")
-
-
 @pytest.mark.parametrize("vendor_environment", ["mutant:bron-serves-expired"], indirect=True)
 def test_a_faulty_vendor_environment_fails(tmp_path, vendor_environment):
     done = osokit(
