@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from oso.profiles import Role, TransferKind
+from reports.i18n import LANGUAGES
 
 REFERENCE = "reference"
 MUTANT = "mutant:"
@@ -69,6 +70,12 @@ def parse_prepare(text: str) -> Prepare:
         return Prepare(text)
     except ValueError:
         raise ValueError(f"{text!r}: choose export or passthrough") from None
+
+
+def parse_lang(text: str) -> str:
+    if text not in LANGUAGES:
+        raise ValueError(f"{text!r}: choose {' or '.join(LANGUAGES)}")
+    return text
 
 
 def parse_roles(text: str) -> tuple[Role, ...]:
@@ -213,6 +220,17 @@ class RunOptions:
             parse_tls,
             show_tls,
             "auto|on|off",
+        ),
+    )
+    lang: str = _option(
+        "en",
+        Flag(
+            "lang",
+            "the language of report.html: en (default) or nl",
+            parse_lang,
+            metavar="en|nl",
+            pytest=False,
+            rerun="never",
         ),
     )
     show_pgn: bool = _option(False, Flag("show-pgn", "keep pupil numbers in clear in the evidence", switch=True))

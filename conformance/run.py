@@ -113,9 +113,13 @@ def _preflight_adapter(options: RunOptions) -> None:
 
 
 def _preflight_out(out: Path) -> None:
+    """The reports can be written in ``out`` (or in the folder that will hold it): nothing is made yet, so a
+    run that never gets to its reports leaves no folder behind."""
+    existing = next(p for p in (out, *out.parents) if p.exists())
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
+        if not existing.is_dir():
+            raise NotADirectoryError(f"{existing} is a file")
+        with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as exc:
         raise SetupError(f"--out {out}: the reports cannot be written there ({exc.strerror or exc})") from None
@@ -128,6 +132,8 @@ def run(options: RunOptions, *, quiet: bool = False) -> Outcome:
         raw = Path(tmp) / "results.json"
         args = pytest_args(options, raw) + (["-p", "no:terminal"] if quiet else ["-q", "--tb=no", "-rfE"])
         code = pytest.main(args)
+        if code == pytest.ExitCode.INTERRUPTED:  # Ctrl-C or SIGTERM: what ran is not a verdict
+            raise KeyboardInterrupt
         if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR) or not raw.exists():
             return Outcome(SETUP_ERROR, None, error=f"pytest could not run the suite (exit code {int(code)})")
         try:
@@ -138,10 +144,10 @@ def run(options: RunOptions, *, quiet: bool = False) -> Outcome:
         return Outcome(
             SETUP_ERROR,
             results,
-            write_all(results, options.out),
+            write_all(results, options.out, lang=options.lang),
             error="no checks matched (--only, --role and --transfer select nothing)",
         )
-    paths = write_all(results, options.out)
+    paths = write_all(results, options.out, lang=options.lang)
     verdict = results.summary.verdict
     if verdict == "error":
         stopped = results.run.stopped

@@ -163,3 +163,11 @@ class OsoFault(Exception):
     @property
     def spec(self) -> FaultSpec:
         return CATALOGUE[self.code]
+
+
+# Refusals that are right answers, not failures: a bron that has no dossier to give (yet, any more,
+# newer, or for this doel) says so with one of these, and the doel reports it as the session's
+# result. They are the protocol working; the pages show them as answers, apart from the faults.
+ANSWERS: frozenset[str] = frozenset(
+    (GEEN_NIEUWER_DOSSIER, DOSSIER_NIET_GEREED, DOSSIER_NIET_TOEGESTAAN, DOSSIER_VERLOPEN, DOSSIER_NIET_GEVONDEN)
+)

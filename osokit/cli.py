@@ -23,6 +23,7 @@ from typing import NoReturn
 
 from conformance.options import RunOptions
 from oso.profiles import Profile
+from reports.i18n import LANGUAGES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
@@ -595,7 +596,7 @@ def report(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED if problems else EXIT_OK
-    for kind, path in write_all(results, args.out).items():
+    for kind, path in write_all(results, args.out, lang=args.lang).items():
         print(f"{kind:<5} {path}")
     return EXIT_OK
 
@@ -849,6 +850,7 @@ def build_parser() -> argparse.ArgumentParser:
     ra = rps.add_parser("all", help="write results.json, junit.xml and report.html from a results.json")
     ra.add_argument("results", type=Path, metavar="RESULTS")
     ra.add_argument("--out", type=Path, required=True, metavar="DIR")
+    ra.add_argument("--lang", default="en", choices=LANGUAGES, help="the language of report.html (default en)")
     rv = rps.add_parser("validate", help="check a results.json against the schema and itself")
     rv.add_argument("results", type=Path, metavar="RESULTS")
     rd = rps.add_parser("diff", help="what changed between two runs; exit 1 when something regressed")

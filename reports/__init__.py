@@ -6,7 +6,8 @@ alone, so an old run can be re-rendered, compared or fed to CI later without re-
 
 - ``results``: the typed values, ``Results.load``/``dump``, the schema checker ``validate``.
 - ``junit``: ``junit_xml(results)`` for GitLab, Jenkins and GitHub test reporters.
-- ``html``: ``html_report(results)``, one offline page with the verdict, rules, failures, evidence.
+- ``html``: ``html_report(results, lang)``, one offline page with the verdict, rules, failures, evidence,
+  in English or Dutch (the words: ``i18n``).
 - ``diff``: ``diff(old, new)`` and ``render_diff_text`` for "what changed since the last run".
 - ``browser``: headless Chromium helpers that screenshot a report with the network shut off.
 
@@ -26,8 +27,8 @@ OUTPUTS = {"json": "results.json", "junit": "junit.xml", "html": "report.html"}
 """The file each output is written to inside the output folder."""
 
 
-def write_all(results: Results, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
-    """``results.json``, ``junit.xml`` and ``report.html`` in ``out_dir`` (created if missing).
+def write_all(results: Results, out_dir: str | os.PathLike[str], *, lang: str = "en") -> dict[str, Path]:
+    """``results.json``, ``junit.xml`` and ``report.html`` (in ``lang``: en or nl) in ``out_dir``.
 
     Returns the paths by kind (``json``, ``junit``, ``html``). Each file is written atomically.
     """
@@ -38,5 +39,5 @@ def write_all(results: Results, out_dir: str | os.PathLike[str]) -> dict[str, Pa
     return {
         "json": results.dump(out / OUTPUTS["json"]),
         "junit": write_atomic(out / OUTPUTS["junit"], junit_xml(results)),
-        "html": write_atomic(out / OUTPUTS["html"], html_report(results).encode("utf-8")),
+        "html": write_atomic(out / OUTPUTS["html"], html_report(results, lang).encode("utf-8")),
     }

@@ -34,6 +34,21 @@ OFFLINE_HOST_RULES = "MAP * ~NOTFOUND"
 """Every host name (and IP literal) resolves to nothing."""
 DEAD_PROXY = "127.0.0.1:9"
 """Port 9 (discard) on loopback: nothing listens there, so proxied requests are refused at once."""
+QUIET_FLAGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-domain-reliability",
+    "--disable-breakpad",
+    "--no-pings",
+)
+"""Headless Chromium as root (no sandbox), without GPU, and without the background services that would
+reach out to the network on their own (this machine's closed network refuses them, many at a time)."""
 
 
 class BrowserError(RuntimeError):
@@ -97,17 +112,7 @@ def command(
     return [
         chromium,
         "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--no-default-browser-check",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-domain-reliability",
-        "--disable-breakpad",
-        "--no-pings",
+        *QUIET_FLAGS,
         "--hide-scrollbars",
         f"--host-resolver-rules={host_rules}",
         f"--proxy-server={DEAD_PROXY}",

@@ -28,7 +28,7 @@ from oso import transport as t
 from oso.faults import OsoFault
 from oso.schema import SCHEMA_ROOT
 from simulator.broker import Caller
-from simulator.faultinject import WireAnswer
+from simulator.faultinject import DROPPED, INJECTED_FAULT, INJECTED_HTTP_ERROR, InjectedFault, WireAnswer
 from simulator.service import Simulator, school_of, sessie_of
 from simulator.store import Message, StoreUnavailable, storage_error
 from simulator.tls import abort_connection, peer_vendor
@@ -118,28 +118,45 @@ async def handle_soap(sim: Simulator, request: Request, service: str) -> Respons
         action = sim.faults.decide(operation, rk or school_of(request_msg), "in")
         if action.latency:
             await asyncio.sleep(action.latency)
-        if not (action.drop or action.http_status or action.fault):
+        if action.fault:
+            raise InjectedFault(action.fault)
+        by_profile = True  # what the wire gets was injected by the fault profile (marked so in the evidence)
+        if not (action.drop or action.http_status):
             try:
                 response = _dispatch(sim, path, operation, caller, body, request_msg, rk, started)
-            except WireAnswer as wire:  # a faulty hosted LAS that answers no SOAP message
-                action = wire.action
+            except WireAnswer as wire:  # a faulty hosted LAS that answers no SOAP message: its own doing
+                action, by_profile = wire.action, False
             else:
                 await sim.store.flush()  # the group commit: nothing is acknowledged before it is durable
                 return response
         if action.drop:
-            _record(sim, path, operation, caller, body, request_msg, b"", None, "dropped", started)
+            injected = DROPPED if by_profile else None
+            _record(sim, path, operation, caller, body, request_msg, b"", None, DROPPED, started, injected=injected)
             abort_connection(request.scope)
             return Response(b"", status_code=500)
-        if action.http_status:
-            _record(sim, path, operation, caller, body, request_msg, b"", action.http_status, "http-error", started)
-            return Response(
-                f"injected HTTP {action.http_status}\n", status_code=action.http_status, media_type="text/plain"
-            )
-        raise OsoFault(action.fault or faults.INTERNE_FOUT, "injected by the fault profile")
+        injected = INJECTED_HTTP_ERROR if by_profile else None
+        _record(
+            sim,
+            path,
+            operation,
+            caller,
+            body,
+            request_msg,
+            b"",
+            action.http_status,
+            INJECTED_HTTP_ERROR,
+            started,
+            injected=injected,
+        )
+        text = f"injected HTTP {action.http_status}\n"
+        return Response(text, status_code=action.http_status, media_type="text/plain")
     except OsoFault as fault:
         answer = envelope.fault(fault)
+        injected = INJECTED_FAULT if isinstance(fault, InjectedFault) else None
         try:
-            _record(sim, path, operation, caller, body, request_msg, answer, 500, fault.code, started)
+            _record(
+                sim, path, operation, caller, body, request_msg, answer, 500, fault.code, started, injected=injected
+            )
             await sim.store.flush()
         except StoreUnavailable:
             pass  # the fault goes out anyway; the store has logged why it cannot write
@@ -211,6 +228,7 @@ def _record(
     fault: str | None,
     started: float,
     sessie_id: str | None = None,
+    injected: str | None = None,
 ) -> None:
     now = sim.clock.now()
     elapsed = (time.perf_counter() - started) * 1000
@@ -241,6 +259,7 @@ def _record(
                 fault=fault,
                 duration_ms=elapsed,
                 body=answer,
+                injected=injected,
             ),
         )
 
@@ -272,19 +291,22 @@ def create_app(sim: Simulator) -> Starlette:
             return JSONResponse(status | {"reason": problem}, status_code=503)
         return JSONResponse(status)
 
+    admin_routes = admin.routes(sim)
+    ui = pages.Ui(sim, admin_index=next(r.endpoint for r in admin_routes if r.path == "/admin/"))
     routes = [
         Route("/healthz", healthz),
         Route("/tc", soap_route(sim, t.TC), methods=["GET", "POST"]),
         Route("/schools/{rk}", soap_route(sim, t.AANLEVERPUNT), methods=["GET", "POST"]),
         Route("/schemas/transport.xsd", transport_xsd),
-        *admin.routes(sim),
+        *ui.routes(),  # first: a browser's /admin/ gets the admin page, anything else the API's index
+        *admin_routes,
         *control.routes(sim),
-        *pages.routes(sim),
     ]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        ui.close()
         await sim.close()
 
     app = Starlette(

@@ -46,7 +46,7 @@ from pathlib import Path
 from statistics import NormalDist
 from typing import Any
 
-from oso.faults import CATALOGUE
+from oso.faults import CATALOGUE, OsoFault
 from oso.identifiers import is_valid_brin, is_valid_routeringskenmerk
 
 ANY = "*"
@@ -169,6 +169,16 @@ class Action:
 
 
 _NOTHING = Action()
+
+# What the evidence log says the fault profile did to an exchange (its messages' ``injected``).
+INJECTED_FAULT, INJECTED_HTTP_ERROR, DROPPED, DUPLICATE = "fault", "http-error", "dropped", "duplicate"
+
+
+class InjectedFault(OsoFault):
+    """A SOAP fault the fault profile answered with instead of the real answer: marked so in the evidence."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code, "injected by the fault profile")
 
 
 class WireAnswer(Exception):

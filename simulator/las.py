@@ -37,7 +37,7 @@ from oso.xmlmodel import XmlFragment
 from simulator import export
 from simulator.broker import Caller, TrafficCenter
 from simulator.clock import Clock
-from simulator.faultinject import Action
+from simulator.faultinject import Action, InjectedFault
 from simulator.pupils import Pupil, PupilSource, Version
 from simulator.register import Endpoint, Register
 from simulator.store import Store
@@ -125,7 +125,7 @@ class ReferenceLas:
         try:
             action = self.injected(t.element_name(request), request) if self.injected else None
             if action and (action.fault or action.http_status or action.drop):
-                raise OsoFault(action.fault or faults.TIJDELIJK, "injected by the fault profile")
+                raise InjectedFault(action.fault or faults.TIJDELIJK)
             _, element = envelope.read_request(body)
             if self.remote_tc:
                 answer = self._remote(request, body)

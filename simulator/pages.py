@@ -1,119 +1,378 @@
-"""Pages for people: the sessions the simulator saw, each session's messages, and each message.
+"""Pages for people: the sessions and messages the simulator saw, searched, filtered and paged; one
+message with its headers and body; the reference LAS's transfers; an admin page (clock, fault
+profile, register); conformance runs started from the browser.
 
-Plain server-rendered HTML with inline CSS: nothing loaded from the network. Pupil numbers in
-message bodies are masked unless the simulator runs with ``--show-pgn``.
+Server-rendered HTML from Jinja2 templates (``simulator/templates``, autoescape on), one stylesheet
+and one small script served by the app (``simulator/static``): nothing is loaded from the network.
+Pupil numbers in message bodies are masked by the store unless the simulator runs with
+``--show-pgn``. The admin forms post JSON to the admin API itself, so a change made in the browser
+is the same validated change as one made with curl.
+
+Every result has a tone, said in a word and a symbol as well as a colour: ``ok`` (the exchange
+succeeded), ``answer`` (a refusal that is a right answer, such as GeenNieuwerDossier), ``fault``
+(anything else refused), ``open`` (a session under way); an injected fault is marked besides.
 """
 
 from __future__ import annotations
 
-from html import escape
+import json
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
-from lxml import etree
+import jinja2
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from oso import faults
+from oso import transport as t
+from oso.session import OVERDRACHTSOORTEN, State
+from reports.text import pretty_xml
 from simulator.admin import _session_dict
+from simulator.faultinject import DROPPED, INJECTED_HTTP_ERROR, SHIPPED_DIR
+from simulator.register import SECTORS
+from simulator.runs import RunError, RunManager
 from simulator.service import Simulator
+from simulator.store import Search
 
-STYLE = """
-body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}h1{font-size:20px}
-table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left}
-th{background:#f4f4f4}.fault{color:#a00;font-weight:600}.ok{color:#070}pre{background:#f7f7f7;padding:1em;
-overflow:auto;max-height:40em}nav a{margin-right:1em}small{color:#666}
-"""
-
-
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(
-        status_code=status,
-        content=f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{escape(title)}</title>"
-        f"<style>{STYLE}</style></head><body><nav><a href='/'>sessions</a><a href='/messages'>"
-        f"messages</a><a href='/admin/'>admin API</a></nav><h1>{escape(title)}</h1>{body}</body></html>",
-    )
+HERE = Path(__file__).parent
+STATIC = {"ui.css": "text/css; charset=utf-8", "ui.js": "text/javascript; charset=utf-8"}
+PAGE_SIZES = (25, 50, 100, 200)
+RESULTS = ("ok", "answer", "fault", "open")
+TONE_SYMBOL = {"ok": "✔", "answer": "↩", "fault": "✘", "open": "…", "expired": "⌛"}
 
 
-def _messages_table(rows: list[dict[str, Any]]) -> str:
-    lines = [
-        "<table><tr><th>#</th><th>time</th><th>dir</th><th>endpoint</th><th>operation</th><th>peer</th>"
-        "<th>status</th><th>ms</th><th>session</th></tr>"
-    ]
-    for m in rows:
-        ms = "" if m["duration_ms"] is None else f"{m['duration_ms']:.1f}"
-        status = f"<span class=fault>{escape(m['fault'])}</span>" if m["fault"] else escape(str(m["http_status"] or ""))
-        session = f"<a href='/sessions/{m['sessie_id']}'>{m['sessie_id'][:8]}</a>" if m["sessie_id"] else ""
-        lines.append(
-            f"<tr><td><a href='/messages/{m['id']}'>{m['id']}</a></td><td>{escape(m['at'][:19])}</td>"
-            f"<td>{escape(m['direction'])}</td><td>{escape(m['endpoint'])}</td><td>{escape(m['operation'] or '')}</td>"
-            f"<td>{escape((m['vendor'] or '') + ' ' + (m['peer'] or ''))}</td><td>{status}</td>"
-            f"<td>{ms}</td><td>{session}</td></tr>"
+def tone(code: str | None, status: int | None = None) -> str:
+    """``ok``, ``answer`` or ``fault`` for a message's fault code (or a session's resultaat) and HTTP status."""
+    if code in faults.ANSWERS:
+        return "answer"
+    if code is None or code == faults.GESLAAGD:
+        return "ok" if status in (None, 200) else "fault"
+    return "fault"
+
+
+def session_tone(state: str, resultaat: str | None) -> str:
+    if resultaat is not None:
+        return tone(resultaat)
+    return "expired" if state == State.VERLOPEN else "open"
+
+
+def _shown(value: Any) -> Any:
+    """What a template prints for a value: nothing for None, a list as its items (never a Python repr)."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(str(_shown(v)) for v in value)
+    return value
+
+
+def when(iso: str | None) -> str:
+    """A stored moment as people read it: to the second, with its offset unless it is UTC."""
+    if not iso:
+        return ""
+    moment = datetime.fromisoformat(iso)
+    offset = moment.strftime("%z")
+    shown = moment.strftime("%Y-%m-%d %H:%M:%S")
+    return shown if offset in ("", "+0000") else f"{shown} {offset[:3]}:{offset[3:]}"
+
+
+def iso_seconds(iso: str) -> str:
+    return datetime.fromisoformat(iso).replace(microsecond=0).isoformat()
+
+
+ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(HERE / "templates"),
+    autoescape=True,
+    finalize=_shown,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+ENV.globals.update(tone=tone, session_tone=session_tone, symbol=TONE_SYMBOL)
+ENV.filters.update(n=lambda number: f"{number:,}", when=when, iso_seconds=iso_seconds)
+
+
+class BadQuery(ValueError):
+    """A filter or page number that cannot be used: the page says which and why (HTTP 400)."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A list page's query string, parsed once: what to narrow to and which page to show."""
+
+    q: str = ""
+    kind: str = ""
+    state: str = ""
+    operation: str = ""
+    result: str = ""
+    school: str = ""
+    vendor: str = ""
+    injected: bool = False
+    page: int = 1
+    per: int = 50
+
+    @classmethod
+    def parse(cls, request: Request) -> Filters:
+        q = request.query_params
+        values: dict[str, Any] = {f.name: q.get(f.name, "").strip() for f in fields(cls) if f.name in q}
+        values["injected"] = q.get("injected") in ("1", "on", "true")
+        for name, low in (("page", 1), ("per", 1)):
+            raw = values.pop(name, "")
+            if raw:
+                if not raw.isdigit() or int(raw) < low:
+                    raise BadQuery(f"{name} '{raw[:20]}' is not a whole number of at least {low}")
+                values[name] = int(raw)
+        if values.get("per", 50) not in PAGE_SIZES:
+            raise BadQuery(f"per must be one of {', '.join(map(str, PAGE_SIZES))}")
+        return cls(**values)
+
+    def check(self, allowed: dict[str, Iterable[str]]) -> Filters:
+        """Refuse values outside their choices (a typed URL, an old bookmark): the error names them."""
+        for name, choices in allowed.items():
+            value = getattr(self, name)
+            if value and value not in set(choices):
+                raise BadQuery(f"{name} '{value[:40]}' is not one of the choices offered")
+        return self
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per
+
+    def link(self, **changes: Any) -> str:
+        """This page's query string with ``changes``: the pager's and the school links keep the filters."""
+        merged = replace(self, **changes)
+        pairs = {f.name: getattr(merged, f.name) for f in fields(merged) if getattr(merged, f.name) != f.default}
+        return "?" + urlencode({k: "1" if v is True else v for k, v in pairs.items()})
+
+    @property
+    def active(self) -> bool:
+        """Anything narrowed (the page and its size aside)."""
+        return replace(self, page=1, per=50) != Filters()
+
+
+@dataclass(frozen=True)
+class Pager:
+    total: int
+    page: int
+    per: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per))
+
+    @property
+    def first(self) -> int:
+        return min(self.total, (self.page - 1) * self.per + 1)
+
+    @property
+    def last(self) -> int:
+        return min(self.total, self.page * self.per)
+
+
+class Ui:
+    """The pages of one simulator, and the conformance runs started from them."""
+
+    def __init__(self, sim: Simulator, admin_index: Callable[[Request], Any]) -> None:
+        self.sim = sim
+        self.admin_index = admin_index
+        self.runner = RunManager(sim.config.data_dir / "runs")
+
+    def close(self) -> None:
+        self.runner.close()
+
+    # --- rendering -------------------------------------------------------------------------------
+
+    def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        sim = self.sim
+        header = {"clock": sim.clock.as_dict(), "fault_profile": sim.faults.name, "run": self.runner.current()}
+        html = ENV.get_template(template).render(header=header, **context)
+        return HTMLResponse(html, status_code=status)
+
+    def error(self, title: str, message: str, status: int) -> HTMLResponse:
+        return self.render("error.html", status, title=title, message=message)
+
+    def parties(self, f: Filters) -> Search:
+        """The school and vendor filters as the store's parties: the schools and aanleverpunten they name
+        (a vendor's: the schools it is mandated by, and what it sent under its certificate)."""
+        if not f.school and not f.vendor:
+            return Search()
+        register = self.sim.register
+        schools = {f.school.upper()} if f.school else set(register.schools)
+        if f.vendor:
+            schools = {b for b in schools if b in register.schools and register.schools[b].vendor == f.vendor}
+        rks = {e.routeringskenmerk for e in register.endpoints.values() if e.brin in schools}
+        return Search(
+            schools=tuple(sorted(schools)), aanleverpunten=tuple(sorted(rks)), vendor="" if f.school else f.vendor
         )
-    return "".join(lines) + "</table>"
 
+    def choices(self) -> dict[str, Any]:
+        register = self.sim.register
+        return {
+            "operations": list(t.OPERATIONS),
+            "kinds": OVERDRACHTSOORTEN,
+            "states": [s.value for s in State],
+            "results": RESULTS,
+            "codes": [*sorted(faults.CATALOGUE), DROPPED, INJECTED_HTTP_ERROR],  # what fault holds besides codes
+            "schools": sorted(register.schools.values(), key=lambda s: s.brin),
+            "vendors": sorted(register.vendors),
+        }
 
-def routes(sim: Simulator) -> list[Route]:
-    async def sessions(request: Request) -> HTMLResponse:
-        sim.tc.expire_idle()
-        rows = [
-            "<table><tr><th>session</th><th>created</th><th>kind</th><th>bron</th><th>doel</th><th>state</th>"
-            "<th>checks</th><th>result</th></tr>"
-        ]
-        for s in map(_session_dict, sim.store.sessions(limit=200)):
-            result = escape(s["resultaat"] or "")
-            css = "ok" if s["resultaat"] == "OverdrachtGeslaagd" else "fault"
-            rows.append(
-                f"<tr><td><a href='/sessions/{s['sessie_id']}'>{s['sessie_id']}</a></td>"
-                f"<td>{escape(s['created'][:19])}</td><td>{escape(s['overdrachtsoort'])}</td>"
-                f"<td>{s['bron_brin']}</td><td>{s['doel_brin']}</td><td>{s['state']}</td>"
-                f"<td>{s['controles']}</td><td class={css}>{result}</td></tr>"
-            )
-        total = sim.store.count("sessions")
-        note = f"<p><small>{total} sessions, newest first (200 shown); clock {sim.clock.now().isoformat()}</small></p>"
-        return _page("OSO simulator: sessions", note + "".join(rows) + "</table>")
+    def _allowed(self, *names: str) -> dict[str, Iterable[str]]:
+        c = self.choices()
+        allowed = {
+            "kind": c["kinds"],
+            "state": c["states"],
+            "operation": c["operations"],
+            "result": [*RESULTS, *c["codes"], faults.GESLAAGD],
+            "vendor": c["vendors"],
+        }
+        return {n: allowed[n] for n in names}
 
-    async def session(request: Request) -> HTMLResponse:
-        found = sim.store.get_session(request.path_params["sessie_id"])
-        if found is None:
-            return _page("No such session", "<p>Unknown session id.</p>", 404)
-        s = _session_dict(found)
-        facts = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in s.items())
-        msgs = sim.store.messages(sessie_id=found.sessie_id, limit=1000)
-        return _page(f"Session {found.sessie_id}", f"<table>{facts}</table><h2>Messages</h2>{_messages_table(msgs)}")
+    # --- pages -----------------------------------------------------------------------------------
 
-    async def messages(request: Request) -> HTMLResponse:
-        total = sim.store.count("messages")
-        rows = sim.store.messages(after=max(total - 200, 0), limit=200)
-        return _page("OSO simulator: latest messages", _messages_table(list(reversed(rows))))
-
-    async def message(request: Request) -> HTMLResponse:
-        m = sim.store.message(int(request.path_params["message_id"]))
-        if m is None:
-            return _page("No such message", "<p>Unknown message id.</p>")
-        body = m.pop("body") or ""
-        headers = m.pop("headers")
+    async def sessions(self, request: Request) -> Response:
+        self.sim.tc.expire_idle()
         try:
-            pretty = etree.tostring(
-                etree.fromstring(
-                    body.encode(), etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
-                ),
-                pretty_print=True,
-                encoding=str,
-            )
-        except etree.XMLSyntaxError:
-            pretty = body if body else "(body not kept: see --evidence-bodies)"
-        facts = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in m.items())
-        head = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in headers.items())
-        exchange = sim.store.messages(after=m["exchange"] - 1, limit=2)
-        return _page(
-            f"Message {m['id']} ({m['direction']} {m['operation'] or ''})",
-            f"<table>{facts}</table><h2>Headers</h2><table>{head}</table><h2>Body</h2>"
-            f"<pre>{escape(pretty)}</pre><h2>Exchange</h2>{_messages_table(exchange)}",
+            f = Filters.parse(request).check(self._allowed("kind", "state", "result", "vendor"))
+        except BadQuery as exc:
+            return self.error("Sessions: bad filter", str(exc), 400)
+        search = replace(self.parties(f), text=f.q, kind=f.kind, state=f.state, result=f.result, injected=f.injected)
+        total, found = self.sim.store.search_sessions(search, offset=f.offset, limit=f.per)
+        # session requests the Traffic Center refused: no session was opened, so they are only messages
+        refused, _ = self.sim.store.search_messages(Search(operation="overdrachtResponse", result="fault"), limit=0)
+        return self.render(
+            "sessions.html",
+            filters=f,
+            pager=Pager(total, f.page, f.per),
+            sessions=[_session_dict(s) for s in found],
+            refused=refused,
+            everything=self.sim.store.count("sessions"),
+            **self.choices(),
         )
 
-    return [
-        Route("/", sessions),
-        Route("/sessions/{sessie_id}", session),
-        Route("/messages", messages),
-        Route("/messages/{message_id:int}", message),
-    ]
+    async def session(self, request: Request) -> Response:
+        self.sim.tc.expire_idle()
+        found = self.sim.store.get_session(request.path_params["sessie_id"])
+        if found is None:
+            return self.error("No such session", f"There is no session {request.path_params['sessie_id'][:64]}.", 404)
+        messages = self.sim.store.messages(sessie_id=found.sessie_id, limit=1000)
+        return self.render("session.html", session=_session_dict(found), messages=messages)
+
+    async def messages(self, request: Request) -> Response:
+        try:
+            f = Filters.parse(request).check(self._allowed("operation", "result", "vendor"))
+        except BadQuery as exc:
+            return self.error("Messages: bad filter", str(exc), 400)
+        search = replace(self.parties(f), text=f.q, operation=f.operation, result=f.result, injected=f.injected)
+        total, rows = self.sim.store.search_messages(search, offset=f.offset, limit=f.per)
+        return self.render(
+            "messages.html",
+            filters=f,
+            pager=Pager(total, f.page, f.per),
+            messages=rows,
+            everything=self.sim.store.count("messages"),
+            **self.choices(),
+        )
+
+    async def message(self, request: Request) -> Response:
+        m = self.sim.store.message(int(request.path_params["message_id"]))
+        if m is None:
+            return self.error("No such message", f"There is no message {request.path_params['message_id']}.", 404)
+        body = m.pop("body")
+        headers = m.pop("headers") or {}
+        exchange = self.sim.store.messages(after=m["exchange"] - 1, limit=3)
+        exchange = [x for x in exchange if x["exchange"] == m["exchange"]]
+        return self.render(
+            "message.html",
+            m=m,
+            headers=sorted(headers.items()),
+            body=pretty_xml(body) if body else None,
+            exchange=exchange,
+            spec=faults.CATALOGUE.get(m["fault"] or ""),
+        )
+
+    async def transfers(self, request: Request) -> Response:
+        try:
+            f = Filters.parse(request)
+        except BadQuery as exc:
+            return self.error("Transfers: bad page", str(exc), 400)
+        total, rows = self.sim.store.transfers(offset=f.offset, limit=f.per)
+        return self.render("transfers.html", filters=f, pager=Pager(total, f.page, f.per), transfers=rows)
+
+    async def admin(self, request: Request) -> Response:
+        """``/admin/``: this page for a browser, the admin API's JSON index for everything else."""
+        if "text/html" not in request.headers.get("accept", ""):
+            return await self.admin_index(request)
+        sim = self.sim
+        profiles = {p.stem: p.read_text(encoding="utf-8") for p in sorted(SHIPPED_DIR.glob("*.toml"))}
+        return self.render(
+            "admin.html",
+            clock=sim.clock.as_dict(),
+            faults={"name": sim.faults.name, "seed": sim.faults.seed, "rules": len(sim.faults.rules)},
+            profiles=profiles,
+            register=sim.register.as_dict(),
+            sectors=SECTORS,
+            **self.choices(),
+        )
+
+    # --- conformance runs ------------------------------------------------------------------------
+
+    async def runs(self, request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                data = json.loads(await request.body() or b"{}")
+                run = self.runner.start(data if isinstance(data, dict) else {})
+            except json.JSONDecodeError as exc:
+                return JSONResponse({"error": f"body is not JSON: {exc}"}, status_code=400)
+            except RunError as exc:
+                return JSONResponse({"error": str(exc)}, status_code=exc.status)
+            return JSONResponse({"id": run.id, "url": f"/runs/{run.id}"}, status_code=201)
+        from simulator.mutants import MUTANTS
+
+        return self.render("runs.html", runs=self.runner.list(), mutants=sorted(MUTANTS), kinds=self.runner.kinds)
+
+    async def run(self, request: Request) -> Response:
+        run = self.runner.get(request.path_params["run_id"])
+        if run is None:
+            return self.error("No such run", "There is no conformance run with that id.", 404)
+        return self.render("run.html", run=run.status())
+
+    async def run_status(self, request: Request) -> Response:
+        run = self.runner.get(request.path_params["run_id"])
+        if run is None:
+            return JSONResponse({"error": "no such run"}, status_code=404)
+        return JSONResponse(run.status())
+
+    async def run_file(self, request: Request) -> Response:
+        """A file the run wrote to its --out folder, read-only; nothing outside that folder."""
+        run = self.runner.get(request.path_params["run_id"])
+        path = run.report_file(request.path_params["name"]) if run else None
+        if path is None:
+            return self.error("No such file", "That run wrote no such report.", 404)
+        return FileResponse(path, headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+
+    async def static(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in STATIC:
+            return Response("not found\n", status_code=404, media_type="text/plain")
+        return Response((HERE / "static" / name).read_bytes(), media_type=STATIC[name])
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/", self.sessions),
+            Route("/sessions/{sessie_id}", self.session),
+            Route("/messages", self.messages),
+            Route("/messages/{message_id:int}", self.message),
+            Route("/transfers", self.transfers),
+            Route("/admin/", self.admin),
+            Route("/runs", self.runs, methods=["GET", "POST"]),
+            Route("/runs/{run_id}", self.run),
+            Route("/runs/{run_id}/status", self.run_status),
+            Route("/runs/{run_id}/report/{name}", self.run_file),
+            Route("/static/{name}", self.static),
+        ]

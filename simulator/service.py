@@ -22,7 +22,7 @@ from oso import transport as t
 from oso.faults import OsoFault
 from simulator.broker import TrafficCenter
 from simulator.clock import Clock
-from simulator.faultinject import Action, FaultProfile
+from simulator.faultinject import DROPPED, DUPLICATE, INJECTED_FAULT, Action, FaultProfile, InjectedFault
 from simulator.las import ReferenceLas
 from simulator.pupils import Catalogue, Prepared, PupilSource
 from simulator.register import REFERENCE, Endpoint, School, Vendor, load_scenario, routeringskenmerk
@@ -270,6 +270,7 @@ class Simulator:
                 http_status=500 if failed else 200,
                 fault=answer.code if failed else None,
                 body=envelope.fault(answer) if failed else envelope.message(answer),
+                injected=INJECTED_FAULT if isinstance(answer, InjectedFault) else None,
             ),
         )
 
@@ -314,21 +315,22 @@ class Simulator:
                         self.clock.now(),
                         peer=ap.url,
                         sessie_id=sessie_of(request),
-                        fault="dropped",
+                        fault=DROPPED,
                         body=body,
+                        injected=DROPPED,
                     )
                 )
             raise OsoFault(faults.AANLEVERPUNT_ONBEREIKBAAR, f"{ap.url}: message lost (dropped by the fault profile)")
-        answers = [
-            await self._post(vendor, ap.url, operation, request, body) for _ in range(2 if action.duplicate else 1)
-        ]
+        answers = [await self._post(vendor, ap.url, operation, request, body)]
+        if action.duplicate:
+            answers.append(await self._post(vendor, ap.url, operation, request, body, injected=DUPLICATE))
         status, data = answers[0]
         if status is None:
             raise OsoFault(faults.AANLEVERPUNT_ONBEREIKBAAR, f"{ap.url}: {data.decode(errors='replace')}")
         return envelope.read_response(data, expected)
 
     async def _post(
-        self, vendor: str, url: str, operation: str, request: object, body: bytes
+        self, vendor: str, url: str, operation: str, request: object, body: bytes, injected: str | None = None
     ) -> tuple[int | None, bytes]:
         started = time.perf_counter()
         headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{operation.removesuffix("Request")}"'}
@@ -341,7 +343,17 @@ class Simulator:
         now = self.clock.now()
         with self.store.transaction():
             self.store.add_exchange(
-                Message("out", url, operation, now, peer=url, sessie_id=sessie_of(request), headers=headers, body=body),
+                Message(
+                    "out",
+                    url,
+                    operation,
+                    now,
+                    peer=url,
+                    sessie_id=sessie_of(request),
+                    headers=headers,
+                    body=body,
+                    injected=injected,
+                ),
                 Message(
                     "in",
                     url,

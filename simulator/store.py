@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from oso import faults
-from oso.faults import OsoFault
+from oso.faults import ANSWERS, GESLAAGD, OsoFault
 from oso.identifiers import mask_pgn, pupil_number_kind
 from oso.session import Claim, Session, State
 
@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY, exchange INTEGER, at TEXT NOT NULL, direction TEXT NOT NULL,
     endpoint TEXT NOT NULL, operation TEXT, peer TEXT, vendor TEXT, sessie_id TEXT,
     http_status INTEGER, fault TEXT, validation TEXT, duration_ms REAL, headers TEXT, body BLOB, size INTEGER,
-    sha256 TEXT);
+    sha256 TEXT, injected TEXT);
 CREATE INDEX IF NOT EXISTS messages_session ON messages(sessie_id);
 CREATE INDEX IF NOT EXISTS messages_exchange ON messages(exchange);
 CREATE TABLE IF NOT EXISTS koppelsleutels (
@@ -88,8 +88,9 @@ REFUSED_PREFIX = 16 * 1024  # bytes kept of a body in a refused exchange: enough
 _ROW_BYTES = 200  # what a message row costs besides its body and headers, roughly
 _COLUMNS = (
     "id, exchange, at, direction, endpoint, operation, peer, vendor, sessie_id, "
-    "http_status, fault, validation, duration_ms, headers, body, size, sha256"
+    "http_status, fault, validation, duration_ms, headers, body, size, sha256, injected"
 )
+_ADDED_COLUMNS = ("sha256 TEXT", "injected TEXT")  # messages columns a data dir of an older osokit lacks
 
 
 def mask_pgns(body: bytes) -> bytes:
@@ -145,6 +146,105 @@ class Message:
     duration_ms: float | None = None
     headers: dict[str, str] | None = None
     body: bytes = b""
+    injected: str | None = None  # what the fault profile did instead of the real answer: fault, http-error, dropped
+
+
+@dataclass(frozen=True)
+class Search:
+    """What a page of sessions or messages is narrowed to; an empty field narrows nothing.
+
+    ``result``: ``ok`` (no fault; a session that ended in OverdrachtGeslaagd), ``answer`` (a refusal
+    that is a right answer, :data:`oso.faults.ANSWERS`), ``fault`` (any other fault), ``open`` (a
+    session without a result yet) or one code. Messages are narrowed by exchange: a request comes with
+    its answer. ``schools`` (with ``aanleverpunten`` and ``vendor``, the caller's certificate) name the
+    parties: sessions of those schools; messages of those sessions, sent to those aanleverpunten or by
+    that vendor.
+    """
+
+    text: str = ""  # part of a sessie_id, BRIN, routeringskenmerk, endpoint, operation, fault code or peer
+    kind: str = ""  # sessions: overdrachtsoort
+    state: str = ""  # sessions: state
+    operation: str = ""  # messages: the request's operation
+    result: str = ""
+    schools: tuple[str, ...] | None = None  # None: any; with aanleverpunten and vendor, the parties
+    aanleverpunten: tuple[str, ...] = ()
+    vendor: str = ""
+    injected: bool = False  # only what the fault profile touched
+
+
+def _marks(values: tuple[str, ...] | frozenset[str]) -> str:
+    return ",".join("?" * len(values)) or "NULL"
+
+
+def _session_where(f: Search) -> tuple[str, list[Any]]:
+    clauses, args = ["1"], []
+    if f.text:
+        clauses.append(
+            "instr(lower(sessie_id || ' ' || bron_brin || ' ' || doel_brin || ' ' || doel_rk || ' ' || "
+            "coalesce(bron_rk, '') || ' ' || coalesce(resultaat, '')), lower(?)) > 0"
+        )
+        args.append(f.text)
+    for column, value in (("overdrachtsoort", f.kind), ("state", f.state)):
+        if value:
+            clauses.append(f"{column} = ?")
+            args.append(value)
+    if f.result == "open":
+        clauses.append("resultaat IS NULL")
+    elif f.result == "ok":
+        clauses.append("resultaat = ?")
+        args.append(GESLAAGD)
+    elif f.result == "answer":
+        clauses.append(f"resultaat IN ({_marks(ANSWERS)})")
+        args += sorted(ANSWERS)
+    elif f.result == "fault":
+        clauses.append(f"resultaat NOT IN (?, {_marks(ANSWERS)})")
+        args += [GESLAAGD, *sorted(ANSWERS)]
+    elif f.result:
+        clauses.append("resultaat = ?")
+        args.append(f.result)
+    if f.schools is not None:
+        marks = _marks(f.schools)
+        clauses.append(f"(bron_brin IN ({marks}) OR doel_brin IN ({marks}))")
+        args += [*f.schools, *f.schools]
+    if f.injected:
+        clauses.append("sessie_id IN (SELECT sessie_id FROM messages WHERE injected IS NOT NULL)")
+    return " AND ".join(clauses), args
+
+
+def _message_where(f: Search) -> tuple[str, list[Any]]:
+    clauses, args = ["1"], []
+    if f.text:
+        clauses.append(
+            "instr(lower(coalesce(sessie_id, '') || ' ' || endpoint || ' ' || coalesce(operation, '') || "
+            "' ' || coalesce(fault, '') || ' ' || coalesce(peer, '') || ' ' || coalesce(vendor, '')), "
+            "lower(?)) > 0"
+        )
+        args.append(f.text)
+    if f.operation:
+        clauses.append("operation IN (?, ?)")
+        args += [f.operation, f.operation.replace("Request", "Response")]
+    faulty = "SELECT exchange FROM messages WHERE fault"
+    if f.result == "ok":
+        clauses.append(f"exchange NOT IN ({faulty} IS NOT NULL)")
+    elif f.result == "answer":
+        clauses.append(f"exchange IN ({faulty} IN ({_marks(ANSWERS)}))")
+        args += sorted(ANSWERS)
+    elif f.result == "fault":
+        clauses.append(f"exchange IN ({faulty} NOT IN ({_marks(ANSWERS)}))")
+        args += sorted(ANSWERS)
+    elif f.result:
+        clauses.append(f"exchange IN ({faulty} = ?)")
+        args.append(f.result)
+    if f.schools is not None:
+        schools, rks = _marks(f.schools), _marks(f.aanleverpunten)
+        clauses.append(
+            f"(sessie_id IN (SELECT sessie_id FROM sessions WHERE bron_brin IN ({schools}) OR doel_brin IN ({schools}))"
+            f" OR (instr(endpoint, '/schools/') > 0 AND substr(endpoint, -20) IN ({rks})) OR vendor = ?)"
+        )
+        args += [*f.schools, *f.schools, *f.aanleverpunten, f.vendor or None]
+    if f.injected:
+        clauses.append("exchange IN (SELECT exchange FROM messages WHERE injected IS NOT NULL)")
+    return " AND ".join(clauses), args
 
 
 class Store:
@@ -170,8 +270,10 @@ class Store:
         self.db.execute("PRAGMA busy_timeout=5000")
         self.db.execute(f"PRAGMA journal_size_limit={32 * MIB}")  # the WAL shrinks back after a checkpoint
         self.db.executescript(SCHEMA)
-        if "sha256" not in {r["name"] for r in self.db.execute("PRAGMA table_info(messages)")}:
-            self.db.execute("ALTER TABLE messages ADD COLUMN sha256 TEXT")  # a data dir of an older osokit
+        present = {r["name"] for r in self.db.execute("PRAGMA table_info(messages)")}
+        for column in _ADDED_COLUMNS:
+            if column.split()[0] not in present:
+                self.db.execute(f"ALTER TABLE messages ADD COLUMN {column}")
         self.evidence_bodies = evidence_bodies
         self.show_pgn = show_pgn
         self.evidence_max_bytes, self.disk_floor_bytes = evidence_max_bytes, disk_floor_bytes
@@ -434,11 +536,12 @@ class Store:
                     body,
                     len(m.body),
                     digest,
+                    m.injected,
                 )
             )
         if self.evidence_max_bytes:
             self._evidence_bytes = self.evidence_bytes() + stored
-        self.db.executemany(f"INSERT INTO messages ({_COLUMNS}) VALUES ({','.join('?' * 17)})", rows)
+        self.db.executemany(f"INSERT INTO messages ({_COLUMNS}) VALUES ({','.join('?' * 18)})", rows)
         self._next_id = exchange + len(rows)
         if self.evidence_max_bytes and (self._evidence_bytes or 0) > self.evidence_max_bytes:
             self._evict(keep_from=exchange)
@@ -509,6 +612,35 @@ class Store:
             f"SELECT {columns} FROM messages WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?", (*args, limit)
         )
         return [_message_dict(r) for r in rows]
+
+    def search_sessions(self, search: Search, *, offset: int = 0, limit: int = 50) -> tuple[int, list[Session]]:
+        """How many sessions match, and one page of them, newest first."""
+        where, args = _session_where(search)
+        total = self.db.execute(f"SELECT count(*) FROM sessions WHERE {where}", args).fetchone()[0]
+        rows = self.db.execute(
+            f"SELECT * FROM sessions WHERE {where} ORDER BY created DESC, sessie_id LIMIT ? OFFSET ?",
+            (*args, limit, offset),
+        )
+        return int(total), [_session(r) for r in rows]
+
+    def search_messages(self, search: Search, *, offset: int = 0, limit: int = 50) -> tuple[int, list[dict[str, Any]]]:
+        """How many messages match, and one page of them (without bodies), newest first."""
+        where, args = _message_where(search)
+        total = self.db.execute(f"SELECT count(*) FROM messages WHERE {where}", args).fetchone()[0]
+        columns = _COLUMNS.replace(", body,", ",")
+        rows = self.db.execute(
+            f"SELECT {columns} FROM messages WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?", (*args, limit, offset)
+        )
+        return int(total), [_message_dict(r) for r in rows]
+
+    def transfers(self, *, offset: int = 0, limit: int = 50) -> tuple[int, list[dict[str, Any]]]:
+        """How many dossier requests the hosted LASes made as doel, and one page of them, newest first:
+        refused ones (no session) too."""
+        total = self.db.execute("SELECT count(*) FROM las_transfers").fetchone()[0]
+        rows = self.db.execute(
+            "SELECT id, at, details FROM las_transfers ORDER BY id DESC LIMIT ? OFFSET ?", (limit, offset)
+        )
+        return int(total), [json.loads(r["details"]) | {"id": r["id"], "at": r["at"]} for r in rows]
 
     def message(self, message_id: int) -> dict[str, Any] | None:
         row = self.db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()

@@ -86,6 +86,19 @@ def chromium() -> str:
     return find_chromium()
 
 
+@pytest.fixture(scope="module")
+def browser(chromium: str):
+    """Playwright driving Debian's chromium (never a browser download), shared by a module's tests."""
+    from playwright.sync_api import sync_playwright
+
+    from reports.browser import QUIET_FLAGS
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=list(QUIET_FLAGS), timeout=60_000)
+        yield launched
+        launched.close()
+
+
 @pytest.fixture(scope="session")
 def official_examples(official_dir: Path) -> list[Path]:
     examples = sorted((official_dir / "examples").glob("*.xml"))

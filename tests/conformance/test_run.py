@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -183,3 +188,33 @@ def test_results_json_names_the_run_and_the_command(tmp_path):
     assert run["seed"] == 7 and run["roles"] == ["bron"] and run["transfers"] == ["vovo"]
     assert run["command"].startswith("osokit conformance run") and "--seed 7" in run["command"]
     assert Path(tmp_path / "report.html").stat().st_size > 10_000
+
+
+def test_a_run_stopped_half_way_is_no_verdict(tmp_path):
+    """SIGTERM (a CI time-out, the simulator's UI shutting down) mid-run: exit 130 and no reports,
+    never the PASS of the checks that happened to run before it."""
+    progress = tmp_path / "progress.jsonl"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "osokit.cli",
+            "conformance",
+            "run",
+            "--target",
+            "reference",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"PYTEST_PLUGINS": "simulator.runprogress", "OSOKIT_PROGRESS": str(progress)},
+    )
+    deadline = time.monotonic() + 120
+    while (not progress.exists() or progress.read_text().count("outcome") < 3) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "osokit: interrupted" in err, out[-2000:] + err[-2000:]
+    assert "verdict:" not in out and not (tmp_path / "out").exists()
