@@ -132,14 +132,19 @@ def run(options: RunOptions, *, quiet: bool = False) -> Outcome:
         raw = Path(tmp) / "results.json"
         args = pytest_args(options, raw) + (["-p", "no:terminal"] if quiet else ["-q", "--tb=no", "-rfE"])
         code = pytest.main(args)
-        if code == pytest.ExitCode.INTERRUPTED:  # Ctrl-C or SIGTERM: what ran is not a verdict
-            raise KeyboardInterrupt
+        interrupted = code == pytest.ExitCode.INTERRUPTED
         if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR) or not raw.exists():
+            if interrupted:
+                raise KeyboardInterrupt
             return Outcome(SETUP_ERROR, None, error=f"pytest could not run the suite (exit code {int(code)})")
         try:
             results = Results.load(raw)
         except ResultsError as exc:
+            if interrupted:
+                raise KeyboardInterrupt from None
             return Outcome(SETUP_ERROR, None, error=str(exc))
+    if interrupted and results.run.stopped is None:  # Ctrl-C or SIGTERM: what ran is not a verdict
+        raise KeyboardInterrupt  # (a run the suite itself stopped, at its deadline or a LAS gone, says why)
     if code == pytest.ExitCode.NO_TESTS_COLLECTED or not results.checks:
         return Outcome(
             SETUP_ERROR,
