@@ -1,7 +1,8 @@
 """The ``osokit`` command: thin subcommands that parse arguments and call one package each.
 
 Exit codes: 0 success; 1 the checked thing failed (invalid dossiers, failed conformance, SLO
-breach); 2 usage or setup errors (bad arguments, unreadable files, unreachable target).
+breach); 2 usage or setup errors (bad arguments, unreadable files, unreachable target); 3 a
+conformance run that is INCOMPLETE (no MUST check failed, but a MUST rule was not tested).
 Errors are one line on stderr; ``OSOKIT_DEBUG=1`` adds the traceback of an internal error.
 
 Arguments are checked in two steps before any work starts (:func:`parse`): argparse for syntax, then
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit
 
+from conformance.options import RunOptions
 from oso.profiles import Profile
 from reports.i18n import LANGUAGES
 
@@ -356,52 +358,20 @@ def pki_init(args: argparse.Namespace) -> int:
 # --- conformance ------------------------------------------------------------------------------------
 
 
-def _transfers(value: str) -> tuple[str, ...]:
-    from conformance.harness import TRANSFERS
-
-    chosen = tuple(x.strip() for x in value.split(",") if x.strip())
-    unknown = sorted(set(chosen) - set(TRANSFERS))
-    if unknown or not chosen:
-        raise UsageError(f"--transfer {value}: choose from {','.join(TRANSFERS)} (comma-separated)")
-    return chosen
-
-
-SHOWN_FAILURES = 20
-"""Failing checks ``conformance run`` lists on the console; the reports hold them all."""
-
-
 def conformance_run(args: argparse.Namespace) -> int:
+    import dataclasses
     import shlex
     import time
 
-    from conformance.run import RunRequest, SetupError, describe, run
+    from conformance.run import SetupError, describe, run
 
-    request = RunRequest(
-        target=args.target,
-        role=args.role,
-        transfers=_transfers(args.transfer),
-        adapter=args.adapter,
-        seed=args.seed,
-        out=args.out,
-        only=tuple(args.only),
-        tls=args.tls,
-        show_pgn=args.show_pgn,
-        keep=args.keep,
-        lang=args.lang,
-        command=shlex.join(["osokit", *sys.argv[1:]]),
-    )
+    options = RunOptions.from_values(lambda dest: getattr(args, dest))
+    options = dataclasses.replace(options, command=shlex.join(["osokit", *sys.argv[1:]]))
     started = time.monotonic()
     try:
-        outcome = run(request, quiet=True)  # pytest's own progress dots stay out of the console
+        outcome = run(options, quiet=True)  # pytest's own progress dots stay out of the console
     except SetupError as exc:
         raise UsageError(str(exc)) from None
-    failures = outcome.results.failures if outcome.results else ()
-    for check in failures[:SHOWN_FAILURES]:
-        message = (check.message or "").split("\n")[0][:160]
-        line = f"{check.outcome.upper():<6} {check.level:<6} {check.id} [{check.rule}]"
-        print(f"{line}: {message}" if message else line)
-    if len(failures) > SHOWN_FAILURES:
-        print(f"... and {len(failures) - SHOWN_FAILURES} more failing checks: see the reports")
     print(describe(outcome, time.monotonic() - started))
     if outcome.error:
         print(f"osokit: error: {outcome.error}", file=sys.stderr)
@@ -470,7 +440,7 @@ def check_mutants(args: argparse.Namespace) -> None:
 def conformance_mutants(args: argparse.Namespace) -> int:
     import time
 
-    from conformance.run import SETUP_ERROR, RunRequest, run, run_mutants
+    from conformance.run import SETUP_ERROR, run, run_mutants
     from simulator.mutants import MUTANTS, conformance_mutants
 
     names = args.only or (list(MUTANTS) if args.list else conformance_mutants())
@@ -484,7 +454,7 @@ def conformance_mutants(args: argparse.Namespace) -> int:
             note = "  (performance: not in the mutation run)" if m.performance else ""
             print(f"{name:<{width}}  {m.role:<4}  {m.defect}{note}")
         return EXIT_OK
-    reference = run(RunRequest(seed=args.seed, out=args.out / "reference"), quiet=True)
+    reference = run(RunOptions(seed=args.seed, out=args.out / "reference"), quiet=True)
     if reference.code != 0:
         print(
             f"the reference LAS does not pass the suite ({reference.error or 'see ' + str(args.out)}); "
@@ -733,7 +703,7 @@ def report(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"{args.results}: {problem}")
         print(
-            f"{args.results}: {'valid' if not problems else f'{len(problems)} problem(s)'} (osokit-results/1)",
+            f"{args.results}: {'valid' if not problems else f'{len(problems)} problem(s)'} ({results.schema})",
             file=sys.stderr,
         )
         return EXIT_FAILED if problems else EXIT_OK
@@ -910,42 +880,12 @@ def build_parser() -> argparse.ArgumentParser:
     cr = cfs.add_parser(
         "run",
         help="run the conformance suite against a LAS and write the reports",
-        description="Exit 0 when every MUST check passes, 1 when one fails, 2 when the run "
-        "cannot be set up (unknown target, unreachable control API, bad adapter).",
+        description="Exit 0 (PASS) when every MUST rule that applies ran and passed, 1 (FAIL) when a MUST "
+        "check failed, 2 when the run cannot be set up (unknown target, unreachable control API, bad "
+        "adapter, --out not writable) or the LAS stops answering, 3 (INCOMPLETE) when no MUST check "
+        "failed but a MUST rule was not tested (listed first, with why).",
     )
-    cr.add_argument(
-        "--target",
-        default="reference",
-        help="reference (default), mutant:<name>, or the URL of the LAS's control API (conformance/control-api.yaml)",
-    )
-    cr.add_argument("--role", default="both", choices=["doel", "bron", "both"], help="the role(s) to check")
-    cr.add_argument("--transfer", default="popo,povo,vovo", metavar="KINDS", help="transfer kinds (default all)")
-    cr.add_argument("--adapter", metavar="SPEC", help="http (default), manual:VENDOR.json, or package.module:Class")
-    cr.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the dossiers the suite prepares")
-    cr.add_argument(
-        "--out",
-        type=Path,
-        default=Path("out/conformance"),
-        metavar="DIR",
-        help="where results.json, junit.xml and report.html go (default out/conformance)",
-    )
-    cr.add_argument(
-        "--only",
-        action="append",
-        default=[],
-        metavar="CHECK",
-        help="run this check alone (its id "
-        "as the report gives it, e.g. test_bron.py::test_dossier_verzameldatum_is_honoured); repeatable",
-    )
-    cr.add_argument(
-        "--tls",
-        default="auto",
-        choices=["auto", "on", "off"],
-        help="mutual TLS between the parties (auto: on for reference and mutants, off for a URL)",
-    )
-    cr.add_argument("--lang", default="en", choices=LANGUAGES, help="the language of report.html (default en)")
-    cr.add_argument("--show-pgn", action="store_true", help="keep pupil numbers in clear in the evidence")
-    cr.add_argument("--keep", action="store_true", help="keep the run's simulator data and test keys for inspection")
+    RunOptions.add_arguments(cr.add_argument)
     cr.set_defaults(handler=conformance_run)
 
     cl = cfs.add_parser("rules", help="print the rules catalogue with its coverage (rule -> checks -> last result)")

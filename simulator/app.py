@@ -28,7 +28,7 @@ from oso import transport as t
 from oso.faults import OsoFault
 from oso.schema import SCHEMA_ROOT
 from simulator.broker import Caller
-from simulator.faultinject import DROPPED, INJECTED_FAULT, INJECTED_HTTP_ERROR, InjectedFault
+from simulator.faultinject import DROPPED, INJECTED_FAULT, INJECTED_HTTP_ERROR, InjectedFault, WireAnswer
 from simulator.service import Simulator, school_of, sessie_of
 from simulator.store import Message, StoreUnavailable, storage_error
 from simulator.tls import abort_connection, peer_vendor
@@ -118,32 +118,38 @@ async def handle_soap(sim: Simulator, request: Request, service: str) -> Respons
         action = sim.faults.decide(operation, rk or school_of(request_msg), "in")
         if action.latency:
             await asyncio.sleep(action.latency)
-        if action.drop:
-            _record(sim, path, operation, caller, body, request_msg, b"", None, DROPPED, started, injected=DROPPED)
-            abort_connection(request.scope)
-            return Response(b"", status_code=500)
-        if action.http_status:
-            _record(
-                sim,
-                path,
-                operation,
-                caller,
-                body,
-                request_msg,
-                b"",
-                action.http_status,
-                INJECTED_HTTP_ERROR,
-                started,
-                injected=INJECTED_HTTP_ERROR,
-            )
-            return Response(
-                f"injected HTTP {action.http_status}\n", status_code=action.http_status, media_type="text/plain"
-            )
         if action.fault:
             raise InjectedFault(action.fault)
-        response = _dispatch(sim, path, operation, caller, body, request_msg, rk, started)
-        await sim.store.flush()  # the group commit: nothing is acknowledged before it is durable
-        return response
+        by_profile = True  # what the wire gets was injected by the fault profile (marked so in the evidence)
+        if not (action.drop or action.http_status):
+            try:
+                response = _dispatch(sim, path, operation, caller, body, request_msg, rk, started)
+            except WireAnswer as wire:  # a faulty hosted LAS that answers no SOAP message: its own doing
+                action, by_profile = wire.action, False
+            else:
+                await sim.store.flush()  # the group commit: nothing is acknowledged before it is durable
+                return response
+        if action.drop:
+            injected = DROPPED if by_profile else None
+            _record(sim, path, operation, caller, body, request_msg, b"", None, DROPPED, started, injected=injected)
+            abort_connection(request.scope)
+            return Response(b"", status_code=500)
+        injected = INJECTED_HTTP_ERROR if by_profile else None
+        _record(
+            sim,
+            path,
+            operation,
+            caller,
+            body,
+            request_msg,
+            b"",
+            action.http_status,
+            INJECTED_HTTP_ERROR,
+            started,
+            injected=injected,
+        )
+        text = f"injected HTTP {action.http_status}\n"
+        return Response(text, status_code=action.http_status, media_type="text/plain")
     except OsoFault as fault:
         answer = envelope.fault(fault)
         injected = INJECTED_FAULT if isinstance(fault, InjectedFault) else None

@@ -181,6 +181,15 @@ class InjectedFault(OsoFault):
         super().__init__(code, "injected by the fault profile")
 
 
+class WireAnswer(Exception):
+    """Raised by a hosted LAS that answers no SOAP message at all (a faulty one: a mutant). The wire
+    gets what ``action`` says, as from a fault profile: a bare HTTP status, or a dropped connection."""
+
+    def __init__(self, action: Action) -> None:
+        super().__init__(f"no SOAP answer: {action}")
+        self.action = action
+
+
 @dataclass(frozen=True)
 class Rule:
     """One ``[[rule]]``; ``FaultProfile.parse`` guarantees the combinations are valid."""
