@@ -93,7 +93,7 @@ class Harness:
             tls=o.secure,
             pki_dir=self.pki.directory if self.pki else None,
         )
-        self.running: Running = start_in_thread(config)
+        self.running: Running = start_in_thread(config, port=o.port)
         self.url = self.running.url
         self.verify = tls_context(self.pki.ca_cert) if self.pki else True
         self.admin = httpx.Client(base_url=self.url, timeout=120, verify=self.verify)

@@ -124,6 +124,12 @@ def show_seconds(seconds: float) -> str:
     return f"{seconds:g}"
 
 
+def parse_port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise ValueError(f"{text!r}: give a port, 1..65535 (or 0: a free one)")
+    return int(text)
+
+
 @dataclass(frozen=True)
 class Flag:
     """How one run option is spelled: ``--NAME`` for osokit, ``--oso-NAME`` for pytest, and on the re-run line."""
@@ -254,6 +260,17 @@ class RunOptions:
             parse_seconds,
             show_seconds,
             "SECONDS",
+        ),
+    )
+    port: int = _option(
+        0,
+        Flag(
+            "port",
+            "the port of the run's simulator, its Traffic Center and schools (default 0: a free one), for a "
+            "LAS that must reach them through a firewall",
+            parse_port,
+            metavar="P",
+            rerun="never",
         ),
     )
     keep: bool = _option(

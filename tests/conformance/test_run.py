@@ -6,6 +6,7 @@ import json
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -218,3 +219,19 @@ def test_a_run_stopped_half_way_is_no_verdict(tmp_path):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "osokit: interrupted" in err, out[-2000:] + err[-2000:]
     assert "verdict:" not in out and not (tmp_path / "out").exists()
+
+
+def test_the_run_s_simulator_listens_on_the_port_given(tmp_path):
+    """--port: a port that is taken stops the run at set-up; a free one runs it (for a LAS behind a firewall)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = osokit("conformance", "run", "--role", "bron", "--transfer", "popo", "--port", str(port),
+                      "--out", str(tmp_path / "busy"))  # fmt: skip
+    assert busy.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in busy.stderr, busy.stderr[-1500:]
+    done = osokit("conformance", "run", "--role", "bron", "--transfer", "popo", "--port", str(port),
+                  "--out", str(tmp_path / "free"))  # fmt: skip
+    assert done.returncode == 0, done.stdout[-1500:] + done.stderr[-1500:]
+    bad = osokit("conformance", "run", "--port", "70000", "--out", str(tmp_path / "bad"))
+    assert bad.returncode == 2 and "argument --port: '70000': give a port" in bad.stderr
