@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from conformance.pupildata import version
-
 from conformance.adapter import AdapterError, NotSupported, VendorAdapter, VendorInfo
 from conformance.harness import AMSTERDAM, Timeline
+from conformance.pupildata import version
 from load.run import LoadError
 from oso.profiles import Profile
 
