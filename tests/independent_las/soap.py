@@ -29,7 +29,7 @@ TC_OPERATIONS = (
     "overzichtAanleverpuntRequest",
 )
 
-M = ElementMaker  # the OSO messages(namespace=OSO, nsmap={"oso": OSO})
+M = ElementMaker(namespace=OSO, nsmap={"oso": OSO})  # the OSO messages
 _ENV = ElementMaker(namespace=SOAP, nsmap={"soap": SOAP})
 # No DTDs, no entities, nothing from the network: what a request says is all we read.
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_blank_text=True)
