@@ -363,6 +363,20 @@ class BronIgnoresVerzameldatum(ReferenceLas):
         return self.source.versions(pupil)[0]
 
 
+@mutant(
+    "bron-oldest-after-verzameldatum",
+    "asked with dossierVerzameldatum, sends the oldest dossier prepared after it, not the newest",
+    "bron",
+    ("povo",),
+)
+class OldestAfterVerzameldatum(ReferenceLas):
+    def choose_version(self, pupil: Pupil, req: t.DocumentRequest) -> Version:
+        chosen = super().choose_version(pupil, req)
+        if req.dossier_verzameldatum is None:
+            return chosen
+        return next(v for v in self.source.versions(pupil) if v.prepared > req.dossier_verzameldatum)
+
+
 @mutant("bron-serves-not-ready", "sends a dossier that was not prepared (klaargezet) yet", "bron")
 class ServesNotReady(ReferenceLas):
     def check_allowed(self, pupil: Pupil) -> None:

@@ -203,6 +203,10 @@ def has_eindtoets(dossier: str) -> bool:
     return "eindtoets" in compare.read(dossier)
 
 
+def has_revised_advice(dossier: str) -> bool:
+    return "herzien_advies" in compare.read(dossier).get("overstapadvies", {})
+
+
 @dataclass(frozen=True)
 class Served:
     version: Version
@@ -418,30 +422,39 @@ def test_dossier_meets_the_business_rule(oso, served, transfer, rule_id):
 
 @rule("BRON-VERZ-01")
 def test_dossier_verzameldatum_is_honoured(oso):
+    """Two versions after the date asked (the update after the eindtoets, then the advice revised on it), so
+    that a bron that sends the oldest of them rather than the newest shows it."""
     timeline = oso.timeline
-    first = pupil(oso, "povo", 1200, size=Size.FULL, prepared=timeline.moment(0.4))
-    update = pupil(oso, "povo", 1200, size=Size.FULL, prepared=timeline.moment(0.8), after_eindtoets=True)
-    prepare(oso, "povo", "ready", [first, update])
+    first = pupil(oso, "povo", 1200, size=Size.FULL, prepared=timeline.moment(0.3))
+    update = pupil(oso, "povo", 1200, size=Size.FULL, prepared=timeline.moment(0.5), after_eindtoets=True)
+    revised = {"after_eindtoets": True, "traits": Traits(revised_advice=True)}
+    newest = pupil(oso, "povo", 1200, size=Size.FULL, prepared=timeline.moment(0.7), **revised)
+    prepare(oso, "povo", "ready", [first, update, newest])
     doel = Doel(oso, "povo")
     plain = doel.fetch(first.pgn)
     expect(
         plain.dossier is not None and not has_eindtoets(plain.dossier),
         f"asked without dossierVerzameldatum: the first dossier prepared ({first.prepared}, without the eindtoets)",
-        "the update (with the eindtoets)" if plain.dossier is not None else str(plain.answers[-1]),
+        "a later one (with the eindtoets)" if plain.dossier is not None else str(plain.answers[-1]),
         messages=plain.asked,
     )
-    between = timeline.moment(0.6)
+    between = timeline.moment(0.4)
     newer = doel.fetch(first.pgn, verzameldatum=between)
     expect(
-        newer.dossier is not None and has_eindtoets(newer.dossier),
-        f"asked for a dossier prepared after {between}: the update of {update.prepared} (with the eindtoets)",
-        "the first dossier (without the eindtoets)" if newer.dossier is not None else str(newer.answers[-1]),
+        newer.dossier is not None and has_eindtoets(newer.dossier) and has_revised_advice(newer.dossier),
+        f"asked for a dossier prepared after {between}: the newest one, of {newest.prepared} (with the eindtoets "
+        f"and the revised advice), not the update of {update.prepared}",
+        str(newer.answers[-1])
+        if newer.dossier is None
+        else "the update (without the revised advice)"
+        if has_eindtoets(newer.dossier)
+        else "the first dossier (without the eindtoets)",
         messages=newer.asked,
     )
     refused(
         doel.fetch(first.pgn, verzameldatum=timeline.moment(0.9)),
         faults.GEEN_NIEUWER_DOSSIER,
-        f"asked for a dossier prepared after the newest one ({update.prepared})",
+        f"asked for a dossier prepared after the newest one ({newest.prepared})",
     )
 
 
