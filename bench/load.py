@@ -22,10 +22,11 @@ from bench import httpload, targets
 from bench.simulator import overdracht_body
 from bench.timing import interleaved, row
 from oso import envelope
+from oso.exchange import soap_headers
 from oso.schema import dossier_schema
 
 CEILING_LOCUSTFILE = Path(__file__).with_name("locust_ceiling.py")
-HEADERS = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"overdracht"'}
+HEADERS = soap_headers("overdrachtRequest")
 
 
 def locust_ceiling(url: str, duration: float, out: Path) -> float:

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from oso import zoeksleutel
 from oso.identifiers import pupil_number_kind
 from simulator.admin import BadRequest, _json
-from simulator.las import IMPORT_STEPS, pupil_key
+from simulator.las import IMPORT_STEPS, IN_PROCESS_TC, pupil_key
 from simulator.service import VUT, VUT_SCHOOLS, Simulator
 
 STATES = ("ready", "not-ready", "not-allowed")
@@ -92,7 +92,7 @@ def routes(sim: Simulator) -> list[Route]:
                 )
             except ValueError as exc:
                 raise BadRequest(f"zoeksleutel_scheme/zoeksleutel_key: {exc}") from None
-        las().remote_tc = None if own else data["tc_url"]
+        las().tc_url = IN_PROCESS_TC if own else data["tc_url"]
         las().scheme = sim.prepared.scheme = scheme
         return None
 

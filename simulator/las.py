@@ -19,33 +19,40 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import httpx
 from lxml import etree
 
-from oso import codec, envelope, faults
+from oso import codec, faults
 from oso import transport as t
+from oso.exchange import AsyncTransport, Call, Transport
 from oso.faults import GESLAAGD, OsoFault
 from oso.identifiers import mask_pgn
 from oso.schema import dossier_schema
 from oso.validation import checked, failed
 from oso.xmlmodel import XmlFragment
-from simulator.broker import Caller, TrafficCenter
+from oso.zoeksleutel import Scheme
+from simulator.broker import Caller, authorise
 from simulator.clock import Clock
-from simulator.faultinject import Action
 from simulator.pupils import Pupil, PupilSource, Version
 from simulator.register import Endpoint, Register
 from simulator.store import Store
 
 NOTIFICATIE_ONTVANGEN, TERUGKOPPELING_ONTVANGEN = "NotificatieOntvangen", "TerugkoppelingOntvangen"
 IMPORT_STEPS = ("personalia", "schoolloopbaan", "ondersteuning")
-Recorder = Callable[[str, str, object, object, str, bytes], None]  # endpoint, operation, request, answer, vendor, body
-Sender = Callable[[t.Aanleverpunt, object, type], Awaitable[Any]]  # SOAP call to an endpoint URL
-Injected = Callable[[str, object], Action]  # what the fault profile does to a call (operation, message)
+IN_PROCESS_TC = "/tc"
+
+
+@dataclass(frozen=True)
+class LasTransport:
+    """How a hosted LAS reaches the others: its Traffic Center (blocking: in process, or at a URL) and the
+    aanleverpunten of other schools (over HTTP). The simulator wraps both in its fault profile and
+    its evidence log."""
+
+    tc: Transport
+    aanleverpunten: AsyncTransport
 
 
 @dataclass
@@ -75,30 +82,20 @@ class ReferenceLas:
     def __init__(
         self,
         vendor: str,
-        tc: TrafficCenter,
         source: PupilSource,
+        *,
+        transport: LasTransport,
         store: Store,
         clock: Clock,
         register: Register,
-        dossier_expiry: str,
-        record: Recorder,
-        send: Sender,
-        *,
-        tls: bool = False,
-        injected: Injected | None = None,
+        scheme: Scheme,
+        dossier_expiry: str = "08-01",
     ) -> None:
-        self.vendor, self.tc, self.source, self.store, self.clock = vendor, tc, source, store, clock
-        self.tls, self.injected = tls, injected
-        self.scheme = tc.scheme  # how this LAS makes zoeksleutels: the TC's, or the one a remote TC set up
-        self.remote_tc: str | None = None  # the URL of a Traffic Center elsewhere; None: this simulator's
-        self.register = register
+        self.vendor, self.source, self.transport = vendor, source, transport
+        self.store, self.clock, self.register = store, clock, register
+        self.scheme = scheme  # how this LAS makes zoeksleutels: its TC's (set up through the control API)
+        self.tc_url = IN_PROCESS_TC  # or the URL of a Traffic Center elsewhere
         self.expiry_month, self.expiry_day = (int(x) for x in dossier_expiry.split("-"))
-        self.record, self.send = record, send
-
-    @property
-    def me(self) -> Caller:
-        """How this LAS appears to the TC it calls in-process: as its own vendor, with its certificate under TLS."""
-        return Caller(tls=self.tls, vendor=self.vendor)
 
     def handle(self, routeringskenmerk: str, request: object, caller: Caller) -> object:
         endpoint = self.register.endpoints.get(routeringskenmerk)
@@ -115,36 +112,14 @@ class ReferenceLas:
         )
 
     def call_tc(self, request: object) -> Any:
-        """An in-process call to the Traffic Center, checked, logged and faulted like a message on the wire.
+        """A call to the Traffic Center: checked, faulted and logged like a message on the wire."""
+        call = Call.of(self.tc_url, request)
+        return self.transport.tc.exchange(call).result(call)
 
-        The fault profile's ``fault`` comes back as that fault; ``http_status`` and ``drop``, which need a
-        wire, as TijdelijkNietBeschikbaar.
-        """
-        body = envelope.message(request)
-        try:
-            action = self.injected(t.element_name(request), request) if self.injected else None
-            if action and (action.fault or action.http_status or action.drop):
-                raise OsoFault(action.fault or faults.TIJDELIJK, "injected by the fault profile")
-            _, element = envelope.read_request(body)
-            if self.remote_tc:
-                answer = self._remote(request, body)
-            else:
-                answer = self.tc.handle(envelope.decode(element), self.me)
-        except OsoFault as fault:
-            self.record("/tc", t.element_name(request), request, fault, self.vendor, body)
-            raise
-        self.record("/tc", t.element_name(request), request, answer, self.vendor, body)
-        return answer
-
-    def _remote(self, request: object, body: bytes) -> Any:
-        """A call to a remote Traffic Center. Blocking, which a test double may be: the LAS waits for its TC."""
-        operation = t.element_name(request)
-        headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{operation.removesuffix("Request")}"'}
-        try:
-            response = httpx.post(self.remote_tc or "", content=body, headers=headers, timeout=30)
-        except httpx.HTTPError as exc:
-            raise OsoFault(faults.TIJDELIJK, f"Traffic Center {self.remote_tc}: {type(exc).__name__}: {exc}") from None
-        return envelope.read_response(response.content, t.OPERATIONS[operation][1])
+    async def send(self, ap: t.Aanleverpunt, request: object) -> Any:
+        """A call to another school's aanleverpunt."""
+        call = Call.of(ap.url, request, school=ap.routeringskenmerk)
+        return (await self.transport.aanleverpunten.exchange_async(call)).result(call)
 
     def call_tc_committed(self, request: object) -> Any:
         """call_tc in a transaction of its own: a refusal is committed with its evidence, then raised."""
@@ -186,7 +161,7 @@ class ReferenceLas:
 
     def check_caller(self, caller: Caller, req: t.DocumentRequest) -> None:
         """Under TLS the doel's client certificate must be of a vendor that the doel school mandated."""
-        self.tc.authorise(caller, req.doel_brin, req.doel_rk)
+        authorise(self.register, caller, req.doel_brin, req.doel_rk)
 
     def check_session(self, req: t.DocumentRequest) -> None:
         """sessiecontrole at the TC before anything else; a TC fault goes back to the doel as it is."""
@@ -277,15 +252,13 @@ class ReferenceLas:
             koppelsleutel=melding.koppelsleutel,
             doel="SWV",
         )
-        answer = await self.send(
-            t.Aanleverpunt(brin=doel_brin, routeringskenmerk=doel_rk, url=melding.url), request, t.NotificatieResponse
-        )
+        answer = await self.send(t.Aanleverpunt(brin=doel_brin, routeringskenmerk=doel_rk, url=melding.url), request)
         return answer.resultaat
 
     # --- doel: receiving ------------------------------------------------------------------------------
 
     def notificatie(self, endpoint: Endpoint, req: t.NotificatieRequest, caller: Caller) -> t.NotificatieResponse:
-        self.tc.authorise(caller, req.bron_brin, req.bron_rk)
+        authorise(self.register, caller, req.bron_brin, req.bron_rk)
         if req.doel_rk != endpoint.routeringskenmerk:
             raise OsoFault(
                 faults.ONBEKEND_AANLEVERPUNT, f"doelRouteringsKenmerk {req.doel_rk} is not this aanleverpunt"
@@ -299,7 +272,7 @@ class ReferenceLas:
     def terugkoppeling(
         self, endpoint: Endpoint, req: t.TerugkoppelingRequest, caller: Caller
     ) -> t.TerugkoppelingResponse:
-        self.tc.authorise(caller, req.bron_brin, req.bron_rk)
+        authorise(self.register, caller, req.bron_brin, req.bron_rk)
         xsd = dossier_schema()
         if not xsd.validate(etree.fromstring(req.terugkoppeling.encode())):
             error = xsd.error_log[0]
@@ -418,7 +391,7 @@ class ReferenceLas:
     async def fetch(self, ap: t.Aanleverpunt, request: t.DocumentRequest) -> t.DocumentResponse | str:
         """Ask one aanleverpunt; a fault or an unreachable endpoint comes back as its result code."""
         try:
-            return await self.send(ap, request, t.DocumentResponse)
+            return await self.send(ap, request)
         except OsoFault as fault:
             return fault.code if fault.code in faults.RESULTATEN else faults.INTERNE_FOUT
 

@@ -59,14 +59,10 @@ def mutant_class(name: str) -> type[ReferenceLas]:
 
 
 def _made_up_grant(las: ReferenceLas, request: t.OverdrachtRequest, sessie_id: str) -> t.OverdrachtResponse:
-    """What a doel that skips the TC pretends it was granted: a session id and the bron's endpoints."""
-    return t.OverdrachtResponse(
-        sessie_id=sessie_id,
-        aanleverpunt=tuple(
-            t.Aanleverpunt(brin=e.brin, routeringskenmerk=e.routeringskenmerk, url=las.tc.endpoint_url(e))
-            for e in las.register.endpoints_of(request.bron_brin)
-        ),
-    )
+    """What a doel that skips the session pretends it was granted: a session id, and the bron's
+    aanleverpunten from the TC's directory (overzichtAanleverpunt needs no session)."""
+    found = las.call_tc_committed(t.OverzichtAanleverpuntRequest(brin=request.bron_brin))
+    return t.OverdrachtResponse(sessie_id=sessie_id, aanleverpunt=found.aanleverpunt)
 
 
 @mutant("doel-no-session", "asks the bron without requesting a session at the TC first", "doel")

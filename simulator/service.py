@@ -1,32 +1,31 @@
-"""The simulator as one object: configuration, state, the Traffic Center, the reference LAS, and
-how every exchange is recorded. The HTTP routes (``simulator/app.py``) stay thin around it.
+"""The simulator as one object: configuration, state, the Traffic Center, the LASes it hosts, and the
+transports every message goes through, received or sent, each wrapped in the fault profile and the
+evidence log. The HTTP routes (``simulator/app.py``) stay thin around it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import secrets
 import ssl
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from oso import envelope, faults, zoeksleutel
-from oso import transport as t
+from oso.exchange import Answer, AsyncTransport, Call
 from oso.faults import OsoFault
-from simulator.broker import TrafficCenter
+from simulator.broker import Caller, TrafficCenter
 from simulator.clock import Clock
-from simulator.faultinject import Action, FaultProfile
-from simulator.las import ReferenceLas
+from simulator.evidence import IN, INTERNAL, OUT, Recorded
+from simulator.faultinject import FaultProfile
+from simulator.las import IN_PROCESS_TC, LasTransport, ReferenceLas
 from simulator.pupils import Catalogue, Prepared, PupilSource
 from simulator.register import REFERENCE, Endpoint, School, Vendor, load_scenario, routeringskenmerk
-from simulator.store import Message, Store
+from simulator.store import Store
+from simulator.transports import Faulty, HttpTransport, Loopback, Routed
 
 DB_NAME = "simulator.db"
 VUT = "vut"  # the vendor id of the vendor-under-test slot
@@ -79,30 +78,59 @@ class Simulator:
             timedelta(minutes=self.scenario.settings.session_ttl_minutes),
             self.endpoint_url,
         )
+        self._http: dict[str, HttpTransport] = {}  # per hosted vendor: it calls out with its own certificate
+        self.inbound: Recorded[AsyncTransport] = Recorded(
+            Faulty(Dispatch(self), self.fault_profile, IN), self.store, self.clock, IN
+        )
         self.lases: dict[str, ReferenceLas] = {REFERENCE: self._las(ReferenceLas, REFERENCE, self.catalogue)}
         if config.vut:
             self._add_vendor_under_test(config.vut)
-        self._clients: dict[str, httpx.AsyncClient] = {}
         self._replay_admin_changes()
+
+    def fault_profile(self) -> FaultProfile:
+        return self.faults
 
     def _las(self, cls: type[ReferenceLas], vendor: str, source: PupilSource) -> ReferenceLas:
         return cls(
             vendor,
-            self.tc,
             source,
-            self.store,
-            self.clock,
-            self.register,
-            self.scenario.settings.dossier_expiry,
-            self.record_internal,
-            functools.partial(self.send, vendor=vendor),
-            tls=self.config.tls,
-            injected=self.injected,
+            transport=self._transport(vendor),
+            store=self.store,
+            clock=self.clock,
+            register=self.register,
+            scheme=self.scheme,
+            dossier_expiry=self.scenario.settings.dossier_expiry,
         )
 
-    def injected(self, operation: str, message: object) -> Action:
-        """The fault profile's decision for a hosted LAS's in-process call to the Traffic Center."""
-        return self.faults.decide(operation, school_of(message), "in")
+    def _transport(self, vendor: str) -> LasTransport:
+        """A hosted LAS's calls: to the TC in process (or at a URL), to aanleverpunten over HTTP; faulted, logged."""
+        http = self._http[vendor] = HttpTransport(
+            verify=functools.partial(self._tls, vendor), timeout=self.config.outbound_timeout
+        )
+        tc = Routed(Loopback(self.tc, Caller(tls=self.config.tls, vendor=vendor)), http)
+        return LasTransport(
+            tc=Recorded(
+                Faulty(tc, self.fault_profile, IN),
+                self.store,
+                self.clock,
+                INTERNAL,
+                endpoint=IN_PROCESS_TC,
+                peer=f"{vendor}-las",
+                vendor=vendor,
+            ),
+            aanleverpunten=Recorded(Faulty(http, self.fault_profile, OUT), self.store, self.clock, OUT),
+        )
+
+    def _tls(self, vendor: str) -> ssl.SSLContext | bool:
+        """What a hosted LAS trusts and presents when it calls out: with TLS, the run's CA and its own certificate."""
+        if not (self.config.tls and self.config.pki_dir):
+            return True
+        from simulator.pki import Pki
+
+        pki = Pki.load(self.config.pki_dir)
+        context = ssl.create_default_context(cafile=str(pki.ca_cert))
+        context.load_cert_chain(str(pki.vendor_cert(vendor)), str(pki.vendor_key(vendor)))
+        return context
 
     @property
     def las(self) -> ReferenceLas:
@@ -219,135 +247,39 @@ class Simulator:
     def endpoint_url(self, endpoint: Endpoint) -> str:
         return f"{self.base_url}/schools/{endpoint.routeringskenmerk}" if endpoint.reference else endpoint.url
 
-    # --- the evidence log --------------------------------------------------------------------------------
-
-    def record_internal(
-        self, endpoint: str, operation: str, request: object, answer: object, vendor: str, body: bytes
-    ) -> None:
-        """An in-process call of a LAS hosted here (to the TC), in the evidence log like any other;
-        ``body`` is the request as the LAS encoded it."""
-        now, peer, sessie = self.clock.now(), f"{vendor}-las", sessie_of(request) or sessie_of(answer)
-        failed = isinstance(answer, OsoFault)
-        self.store.add_exchange(
-            Message(
-                "internal",
-                endpoint,
-                operation,
-                now,
-                peer=peer,
-                vendor=vendor,
-                sessie_id=sessie,
-                body=body,
-            ),
-            Message(
-                "internal",
-                endpoint,
-                operation.replace("Request", "Response"),
-                now,
-                peer=peer,
-                vendor=vendor,
-                sessie_id=sessie,
-                http_status=500 if failed else 200,
-                fault=answer.code if failed else None,
-                body=envelope.fault(answer) if failed else envelope.message(answer),
-            ),
-        )
-
-    # --- outbound calls (the reference LAS calling a vendor's endpoint) -------------------------------------
-
-    def client(self, vendor: str) -> httpx.AsyncClient:
-        """The HTTP client a hosted LAS calls out with; with TLS it presents its own vendor's certificate."""
-        if vendor not in self._clients:
-            verify: ssl.SSLContext | bool = True
-            if self.config.tls and self.config.pki_dir:
-                from simulator.pki import Pki
-
-                pki = Pki.load(self.config.pki_dir)
-                verify = ssl.create_default_context(cafile=str(pki.ca_cert))
-                verify.load_cert_chain(str(pki.vendor_cert(vendor)), str(pki.vendor_key(vendor)))
-            self._clients[vendor] = httpx.AsyncClient(timeout=self.config.outbound_timeout, verify=verify)
-        return self._clients[vendor]
+    # --- closing --------------------------------------------------------------------------------------
 
     async def close_clients(self) -> None:
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            await client.aclose()
+        """The hosted LASes' outbound connections (before the server stops: see ``simulator.server``)."""
+        for http in self._http.values():
+            await http.aclose()
 
     async def close(self) -> None:
         await self.close_clients()
         self.store.close()
 
-    async def send(self, ap: t.Aanleverpunt, request: object, expected: type, vendor: str = REFERENCE) -> Any:
-        """A SOAP call by a hosted LAS to a vendor endpoint, with the fault profile's delays and duplicates."""
-        operation = t.element_name(request)
-        action = self.faults.decide(operation, ap.routeringskenmerk, "out")
-        if action.latency or action.delay:
-            await asyncio.sleep(action.latency + action.delay)
-        body = envelope.message(request)
-        if action.drop:
-            with self.store.transaction():
-                self.store.add_exchange(
-                    Message(
-                        "out",
-                        ap.url,
-                        operation,
-                        self.clock.now(),
-                        peer=ap.url,
-                        sessie_id=sessie_of(request),
-                        fault="dropped",
-                        body=body,
-                    )
-                )
-            raise OsoFault(faults.AANLEVERPUNT_ONBEREIKBAAR, f"{ap.url}: message lost (dropped by the fault profile)")
-        answers = [
-            await self._post(vendor, ap.url, operation, request, body) for _ in range(2 if action.duplicate else 1)
-        ]
-        status, data = answers[0]
-        if status is None:
-            raise OsoFault(faults.AANLEVERPUNT_ONBEREIKBAAR, f"{ap.url}: {data.decode(errors='replace')}")
-        return envelope.read_response(data, expected)
 
-    async def _post(
-        self, vendor: str, url: str, operation: str, request: object, body: bytes
-    ) -> tuple[int | None, bytes]:
-        started = time.perf_counter()
-        headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{operation.removesuffix("Request")}"'}
-        try:
-            response = await self.client(vendor).post(url, content=body, headers=headers)
-            status, data = response.status_code, response.content
-        except httpx.HTTPError as exc:
-            status, data = None, f"{type(exc).__name__}: {exc}".encode()
-        elapsed = (time.perf_counter() - started) * 1000
-        now = self.clock.now()
-        with self.store.transaction():
-            self.store.add_exchange(
-                Message("out", url, operation, now, peer=url, sessie_id=sessie_of(request), headers=headers, body=body),
-                Message(
-                    "in",
-                    url,
-                    operation.replace("Request", "Response"),
-                    now,
-                    peer=url,
-                    sessie_id=sessie_of(request),
-                    http_status=status,
-                    duration_ms=elapsed,
-                    fault=None
-                    if status == 200
-                    else (
-                        faults.AANLEVERPUNT_ONBEREIKBAAR
-                        if status is None
-                        else getattr(envelope.fault_in(data), "code", None)
-                    ),
-                    body=data,
-                ),
-            )
-        return status, data
+class Dispatch:
+    """The simulator's receiving end: a message read at the HTTP edge goes to the Traffic Center or to the
+    hosted LAS at its aanleverpunt.
 
+    Handlers check before they write, so a fault leaves nothing half-done; what was written before a
+    later fault (the bron's sessiecontrole at the TC, say) happened and stays, with its evidence. Any
+    other error undoes the handler's writes and reaches the HTTP edge, which answers InterneFout.
+    """
 
-def school_of(message: object) -> str | None:
-    """The school a TC message concerns, for fault profiles that target one school."""
-    return getattr(message, "doel_brin", None) or getattr(message, "bron_brin", None)
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
 
-
-def sessie_of(message: object) -> str | None:
-    return getattr(message, "sessie_id", None)
+    async def exchange_async(self, call: Call) -> Answer:
+        caller = Caller(tls=self.sim.config.tls, vendor=call.vendor, peer=call.peer)
+        with self.sim.store.group():
+            try:
+                if call.to_tc:
+                    answer = self.sim.tc.handle(call.message, caller)
+                else:
+                    rk = call.school or ""
+                    answer = self.sim.las_for(rk).handle(rk, call.message, caller)
+            except OsoFault as fault:
+                return Answer.refusing(fault)
+        return Answer.of(answer)
