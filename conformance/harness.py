@@ -21,6 +21,7 @@ import pytest
 from conformance.adapter import AdapterError, NotSupported, School, VendorAdapter, VendorInfo, load_adapter
 from oso import transport as t
 from simulator.client import OsoClient, tls_context
+from simulator.mutants import vendor_under_test
 from simulator.pki import init_pki
 from simulator.register import REFERENCE
 from simulator.server import Running, start_in_thread
@@ -69,7 +70,7 @@ class Harness:
         self.pki = init_pki(self.workdir / "pki", [REFERENCE, VUT, STRANGER]) if o.secure else None
         config = Config(
             data_dir=self.workdir / "simulator",
-            vut=o.target if o.hosted else None,
+            vut=vendor_under_test(o.target) if o.hosted else None,
             cohort=COHORT,
             show_pgn=True,
             tls=o.secure,

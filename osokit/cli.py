@@ -121,6 +121,7 @@ def _cohort(values: list[str] | None) -> dict[str, int] | None:
 
 def serve(args: argparse.Namespace) -> int:
     from simulator.faultinject import FaultProfileError
+    from simulator.mutants import vendor_under_test
     from simulator.register import ScenarioError
     from simulator.server import ServeError, banner, prepare
     from simulator.server import serve as run
@@ -137,10 +138,8 @@ def serve(args: argparse.Namespace) -> int:
         show_pgn=args.show_pgn,
         zoeksleutel_scheme=args.zoeksleutel_scheme,
         cohort=_cohort(args.cohort),
-        vut=args.vut,
+        vut=vendor_under_test(args.vut) if args.vut else None,
     )
-    if args.vut and args.vut != "reference" and not args.vut.startswith("mutant:"):
-        raise UsageError(f"--vut {args.vut}: use reference or mutant:<name>")
     try:
         prepared = prepare(config, args.host, args.port, allow_remote=args.allow_remote, log_level=args.log_level)
     except (ServeError, ScenarioError, FaultProfileError, ValueError) as exc:

@@ -175,7 +175,7 @@ def create_app(sim: Simulator) -> Starlette:
         Route("/tc", soap_route(sim, t.TC), methods=["GET", "POST"]),
         Route("/schools/{rk}", soap_route(sim, t.AANLEVERPUNT), methods=["GET", "POST"]),
         Route("/schemas/transport.xsd", transport_xsd),
-        *admin.routes(sim),
+        *admin.ROUTES,
         *control.routes(sim),
         *pages.routes(sim),
     ]

@@ -138,12 +138,10 @@ class TrafficCenter:
 
     def expire_idle(self) -> int:
         """Record every open session idle longer than the TTL as verlopen; returns how many."""
-        cutoff = (self.clock.now() - self.ttl).isoformat()
         with self.store.transaction():
-            return self.store.db.execute(
-                "UPDATE sessions SET state = ? WHERE state IN (?, ?) AND last_seen < ?",
-                (State.VERLOPEN.value, State.AANGEVRAAGD.value, State.GECONTROLEERD.value, cutoff),
-            ).rowcount
+            return self.store.expire_sessions(
+                self.clock.now() - self.ttl, (State.AANGEVRAAGD, State.GECONTROLEERD), State.VERLOPEN
+            )
 
     # --- operations --------------------------------------------------------------------------------
 

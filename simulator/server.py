@@ -126,7 +126,7 @@ def banner(p: Prepared, out: TextIO) -> None:
         f"  sessions (HTML)  {p.url}/",
         f"  admin API        {p.url}/admin/",
         *(
-            [f"  vendor under test {c.vut}: control API {p.url}/control/ (conformance/control-api.yaml)"]
+            [f"  vendor under test {c.vut.name}: control API {p.url}/control/ (conformance/control-api.yaml)"]
             if c.vut
             else []
         ),

@@ -12,7 +12,6 @@ import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from oso import envelope, faults, zoeksleutel
 from oso.exchange import Answer, AsyncTransport, Call
@@ -21,15 +20,26 @@ from simulator.broker import Caller, TrafficCenter
 from simulator.clock import Clock
 from simulator.evidence import IN, INTERNAL, OUT, Recorded
 from simulator.faultinject import FaultProfile
-from simulator.las import IN_PROCESS_TC, LasTransport, ReferenceLas
+from simulator.las import IN_PROCESS_TC, LasTransport, ReferenceLas, VendorUnderTest
 from simulator.pupils import Catalogue, Prepared, PupilSource
-from simulator.register import REFERENCE, Endpoint, School, Vendor, load_scenario, routeringskenmerk
+from simulator.records import LasRecords
+from simulator.register import (
+    REFERENCE,
+    Endpoint,
+    RegisterChange,
+    School,
+    Vendor,
+    load_scenario,
+    routeringskenmerk,
+    stored_change,
+)
 from simulator.store import Store
 from simulator.transports import Faulty, HttpTransport, Loopback, Routed
 
 DB_NAME = "simulator.db"
 VUT = "vut"  # the vendor id of the vendor-under-test slot
 VUT_SCHOOLS = {"80AA": "po", "80AB": "vo"}
+ADMIN_CHANGES = "admin_changes"  # the meta key of the register changes made through the admin API
 
 
 @dataclass(frozen=True)
@@ -47,7 +57,7 @@ class Config:
     body_timeout: float = 10.0  # seconds a request body may take to arrive
     outbound_timeout: float = 10.0
     cohort: dict[str, int] | None = None  # override the scenario's cohort sizes (load runs)
-    vut: str | None = None  # host a vendor under test: "reference" or "mutant:<name>" (conformance runs)
+    vut: VendorUnderTest | None = None  # host a vendor under test: the reference LAS or a mutant
 
 
 class Simulator:
@@ -64,6 +74,7 @@ class Simulator:
             evidence_bodies=config.evidence_bodies,
             show_pgn=config.show_pgn,
         )
+        self.records = LasRecords(self.store)
         self.register = self.scenario.register
         self.clock = self._restore_clock()
         self.scheme = zoeksleutel.make(config.zoeksleutel_scheme, self._instance_key())
@@ -95,7 +106,7 @@ class Simulator:
             vendor,
             source,
             transport=self._transport(vendor),
-            store=self.store,
+            records=self.records,
             clock=self.clock,
             register=self.register,
             scheme=self.scheme,
@@ -137,20 +148,17 @@ class Simulator:
         """The reference LAS of the counterpart schools."""
         return self.lases[REFERENCE]
 
-    def _add_vendor_under_test(self, which: str) -> None:
+    def _add_vendor_under_test(self, vut: VendorUnderTest) -> None:
         """The vendor-under-test slot: two schools (po, vo) whose LAS is the reference or a mutant."""
-        from simulator.mutants import mutant_class
-
-        cls = ReferenceLas if which == REFERENCE else mutant_class(which.removeprefix("mutant:"))
-        vendor = Vendor(VUT, f"vendor under test ({which})", 80)
+        vendor = Vendor(VUT, f"vendor under test ({vut.name})", 80)
         self.register.add_vendor(vendor)
         for brin, sector in VUT_SCHOOLS.items():
             self.register.add_school(
                 School(brin, "00", f"School under test ({sector})", sector, "-", VUT),
                 [Endpoint(routeringskenmerk(vendor, brin, "00"), brin, VUT, REFERENCE)],
             )
-        self.prepared = Prepared(self.store, self.scheme)
-        self.lases[VUT] = self._las(cls, VUT, self.prepared)
+        self.prepared = Prepared(self.records, self.scheme)
+        self.lases[VUT] = self._las(vut.las, VUT, self.prepared)
 
     def las_for(self, routeringskenmerk: str) -> ReferenceLas:
         """The in-process LAS that answers at this aanleverpunt."""
@@ -196,51 +204,17 @@ class Simulator:
                 ),
             )
 
-    def apply_admin_change(self, change: dict[str, Any], *, persist: bool = True) -> None:
-        """Register changes through the admin API; replayed on restart so they survive it."""
-        kind = change["kind"]
-        if kind == "vendor":
-            self.register.add_vendor(Vendor(change["id"], change.get("name", change["id"]), int(change["number"])))
-        elif kind == "school":
-            school = School(
-                change["brin"],
-                change.get("vestiging", "00"),
-                change.get("name", change["brin"]),
-                change.get("sector", "po"),
-                change.get("region", "-"),
-                change["vendor"],
-            )
-            endpoints = [
-                Endpoint(
-                    e["routeringskenmerk"],
-                    school.brin,
-                    school.vendor,
-                    e.get("url", REFERENCE),
-                    e.get("doel", "LAS"),
-                    e.get("active", True),
-                )
-                for e in change["endpoints"]
-            ]
-            self.register.add_school(school, endpoints)
-        elif kind == "endpoint":
-            self.register.set_endpoint_active(change["routeringskenmerk"], bool(change["active"]))
-        elif kind == "endpoint-add":
-            school = self.register.schools[change["brin"]]
-            self.register.endpoints[change["routeringskenmerk"]] = Endpoint(
-                change["routeringskenmerk"],
-                school.brin,
-                school.vendor,
-                change.get("url", REFERENCE),
-                change.get("doel", "LAS"),
-            )
+    def apply_admin_change(self, change: RegisterChange, *, persist: bool = True) -> None:
+        """A register change through the admin API; kept, and applied again on restart, so it survives it."""
+        self.register.apply(change)
         if persist:
-            changes = json.loads(self.store.get_meta("admin_changes") or "[]")
+            changes = json.loads(self.store.get_meta(ADMIN_CHANGES) or "[]")
             with self.store.transaction():
-                self.store.set_meta("admin_changes", json.dumps([*changes, change]))
+                self.store.set_meta(ADMIN_CHANGES, json.dumps([*changes, change.as_dict()]))
 
     def _replay_admin_changes(self) -> None:
-        for change in json.loads(self.store.get_meta("admin_changes") or "[]"):
-            self.apply_admin_change(change, persist=False)
+        for data in json.loads(self.store.get_meta(ADMIN_CHANGES) or "[]"):
+            self.apply_admin_change(stored_change(data, self.register), persist=False)
 
     # --- addresses -------------------------------------------------------------------------------------
 

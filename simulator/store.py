@@ -64,6 +64,7 @@ CREATE TABLE IF NOT EXISTS las_transfers (
     resultaat TEXT NOT NULL, at TEXT NOT NULL, details TEXT NOT NULL);
 """
 
+_TABLES = frozenset(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA))
 _NINE_DIGITS = re.compile(rb"(?<!\d)\d{9}(?!\d)")
 
 
@@ -247,8 +248,30 @@ class Store:
         )
         return [_session(r) for r in rows]
 
-    def count(self, table: str, where: str = "", *args: Any) -> int:
-        return int(self.db.execute(f"SELECT count(*) FROM {table} {where}", args).fetchone()[0])
+    def expire_sessions(self, idle_since: datetime, states: tuple[State, ...], to: State) -> int:
+        """Move sessions in ``states`` last seen before ``idle_since`` to ``to``; returns how many."""
+        marks = ",".join("?" * len(states))
+        return self.db.execute(
+            f"UPDATE sessions SET state = ? WHERE state IN ({marks}) AND last_seen < ?",
+            (to.value, *(s.value for s in states), idle_since.isoformat()),
+        ).rowcount
+
+    def session_counts(self) -> dict[str, dict[str, int]]:
+        """Sessions per state and per resultaat (of those that have one)."""
+        states = {r[0]: r[1] for r in self.db.execute("SELECT state, count(*) FROM sessions GROUP BY state")}
+        results = {
+            r[0]: r[1]
+            for r in self.db.execute(
+                "SELECT resultaat, count(*) FROM sessions WHERE resultaat IS NOT NULL GROUP BY resultaat"
+            )
+        }
+        return {"states": states, "resultaten": results}
+
+    def count(self, table: str) -> int:
+        """The rows of one of the store's tables."""
+        if table not in _TABLES:
+            raise ValueError(f"no table {table!r} in the store")
+        return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
     # --- evidence ---------------------------------------------------------------------------------
 
@@ -319,6 +342,13 @@ class Store:
             f"SELECT {columns} FROM messages WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?", (*args, limit)
         )
         return [_message_dict(r) for r in rows]
+
+    def fault_counts(self) -> dict[str, int]:
+        """The faults the simulator gave (or the fault profile caused), per code: answers and dropped messages."""
+        rows = self.db.execute(
+            "SELECT fault, count(*) FROM messages WHERE fault IS NOT NULL AND direction != 'in' GROUP BY fault"
+        )
+        return {r[0]: r[1] for r in rows}
 
     def message(self, message_id: int) -> dict[str, Any] | None:
         row = self.db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()

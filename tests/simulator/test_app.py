@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from lxml import etree
@@ -9,7 +11,8 @@ from lxml import etree
 from oso import envelope, faults
 from oso import transport as t
 from oso.faults import OsoFault
-from simulator.service import Config
+from simulator.service import DB_NAME, Config, Simulator
+from simulator.store import Store
 from tests.simulator.conftest import SMALL_COHORT, start_world
 
 
@@ -173,6 +176,34 @@ def test_state_register_clock_and_key_survive_a_restart(tmp_path):
         assert second.admin.get("/admin/clock").json()["now"] == "2026-05-01T09:00:00+02:00"
     finally:
         second.close()
+
+
+def test_register_changes_kept_by_an_earlier_version_load(tmp_path):
+    """Earlier osokit kept each admin change as the JSON it came as (defaults left out)."""
+    store = Store(tmp_path / DB_NAME)
+    kept = [
+        {"kind": "vendor", "id": "vendor-a", "number": 7},
+        {
+            "kind": "school",
+            "brin": "12AB",
+            "vendor": "vendor-a",
+            "endpoints": [{"routeringskenmerk": "000000000712AB000001", "url": "http://127.0.0.1:9/oso"}],
+        },
+        {"kind": "endpoint", "routeringskenmerk": "000000000712AB000001", "active": False},
+    ]
+    with store.transaction():
+        store.set_meta("admin_changes", json.dumps(kept))
+    store.close()
+    sim = Simulator(Config(data_dir=tmp_path, cohort=SMALL_COHORT))
+    try:
+        (endpoint,) = sim.register.endpoints_of("12AB", active_only=False)
+        assert (endpoint.url, endpoint.active, sim.register.schools["12AB"].vendor) == (
+            "http://127.0.0.1:9/oso",
+            False,
+            "vendor-a",
+        )
+    finally:
+        sim.store.close()
 
 
 def test_fault_profile_injects_faults_and_http_errors(tmp_path):
