@@ -188,7 +188,7 @@ def to_text(obj: Any, name: str, *, pretty: bool = True) -> str:
 
 def to_element(obj: Any, name: str) -> etree._Element:
     """Any model value as an lxml element named ``name`` in the dossier namespace."""
-    return etree.fromstring(to_text(obj, name, pretty=False))
+    return parse(to_text(obj, name, pretty=False).encode())
 
 
 def encode(dossier: model.Dossier, *, pretty: bool = True) -> bytes:

@@ -9,11 +9,11 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from lxml import etree
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from oso.parsing import XmlError, pretty
 from simulator.admin import _session_dict
 from simulator.service import Simulator
 
@@ -93,22 +93,16 @@ def routes(sim: Simulator) -> list[Route]:
         body = m.pop("body") or ""
         headers = m.pop("headers")
         try:
-            pretty = etree.tostring(
-                etree.fromstring(
-                    body.encode(), etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
-                ),
-                pretty_print=True,
-                encoding=str,
-            )
-        except etree.XMLSyntaxError:
-            pretty = body if body else "(body not kept: see --evidence-bodies)"
+            shown = pretty(body.encode())
+        except XmlError:
+            shown = body if body else "(body not kept: see --evidence-bodies)"
         facts = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in m.items())
         head = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in headers.items())
         exchange = sim.store.messages(after=m["exchange"] - 1, limit=2)
         return _page(
             f"Message {m['id']} ({m['direction']} {m['operation'] or ''})",
             f"<table>{facts}</table><h2>Headers</h2><table>{head}</table><h2>Body</h2>"
-            f"<pre>{escape(pretty)}</pre><h2>Exchange</h2>{_messages_table(exchange)}",
+            f"<pre>{escape(shown)}</pre><h2>Exchange</h2>{_messages_table(exchange)}",
         )
 
     return [
