@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from lxml import etree
 
 from oso import dossier as model
+from oso.errors import OsokitError
 from oso.namespaces import DOSSIER
 from oso.parsing import parse
 from oso.xmlmodel import XmlFragment, namespace_of
@@ -31,7 +32,7 @@ _SCALARS = (str, bool, int, Decimal, date, datetime, XmlFragment)
 _PREFIX = "{" + DOSSIER + "}"
 
 
-class CodecError(ValueError):
+class CodecError(OsokitError, ValueError):
     """An element that does not fit the model; names the element, its line and what is wrong."""
 
     def __init__(self, message: str, line: int = 0) -> None:

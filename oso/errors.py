@@ -3,16 +3,17 @@
 ::
 
     OsokitError
-    ├── UserError                what the user asked for or gave cannot be used: the CLI prints the
-    │   │                        message as one line and exits 2 (usage or setup error)
-    │   ├── ScenarioError, FaultProfileError, CaseError, SchemaError, PkiError, ServeError,
-    │   ├── SetupError, AdapterError, LoadError, SloError, ResultsError, BrowserError
-    │   └── UsageError           (osokit.cli: bad arguments)
-    ├── OsoFault                 a protocol refusal with a catalogue code (oso.faults)
-    ├── XmlError, CodecError     a document that cannot be read (oso.parsing, oso.codec)
-    ├── BadRequest               the admin and control APIs' 4xx (simulator.admin)
-    ├── NotSupported             an adapter cannot do that: the check is skipped (conformance.adapter)
-    └── ConformanceError, TransportError   a load run's non-conformant answer (load.checks)
+    ├── UserError              what the user asked for or gave cannot be used: osokit's CLI prints the
+    │   │                      message as one line and exits 2 (a usage or setup error)
+    │   ├── ScenarioError (ChangeRefused), FaultProfileError, CaseError, SchemaError, PkiError,
+    │   ├── ServeError, SetupError, AdapterError, LoadError, SloError, ResultsError, BrowserError
+    │   └── UsageError         arguments that cannot be used (osokit.cli)
+    ├── OsoFault               a protocol refusal with a catalogue code (oso.faults)
+    ├── XmlError, CodecError   a document that cannot be read (oso.parsing, oso.codec)
+    ├── BadRequest             a 4xx of the admin and control APIs (simulator.admin)
+    ├── NotSupported           an adapter cannot do that, so the check is skipped (conformance.adapter)
+    ├── ConformanceError, TransportError   a load run's broken answer (load.checks)
+    └── SchemaFeatureError     the results checker lacks a schema keyword: osokit's bug (reports.results)
 
 Errors that are also a built-in kind (ValueError, RuntimeError) keep that base too, so existing
 ``except ValueError`` code still catches them.

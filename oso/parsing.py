@@ -13,11 +13,13 @@ from pathlib import Path
 
 from lxml import etree
 
+from oso.errors import OsokitError
+
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
-class XmlError(Exception):
+class XmlError(OsokitError):
     """A document that is not acceptable XML. ``code`` names the limit or defect."""
 
     code: str  # not-well-formed | too-large | too-deep | dtd-forbidden | empty

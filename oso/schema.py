@@ -12,6 +12,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from oso.errors import UserError
 from oso.namespaces import DOSSIER, XSD
 from oso.parsing import XmlError, parse_file
 
@@ -19,7 +20,7 @@ SCHEMA_ROOT = Path(__file__).parent / "schemas"
 OWN_DOSSIER_XSD = SCHEMA_ROOT / "gegevensset-2019.1" / "dossier.xsd"
 
 
-class SchemaError(Exception):
+class SchemaError(UserError):
     """A schema directory or file that cannot be used; the message says which and why."""
 
 

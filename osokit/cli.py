@@ -15,13 +15,14 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from oso.errors import UserError
 from oso.profiles import Profile
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
 
-class UsageError(Exception):
-    """A problem with what the user asked for; printed as one line, exit code 2."""
+class UsageError(UserError):
+    """Arguments that cannot be used together or as given; like every UserError, one line and exit code 2."""
 
 
 Handler = Callable[[argparse.Namespace], int]
@@ -31,26 +32,23 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def fixtures_generate(args: argparse.Namespace) -> int:
-    from fixtures.cohort import CaseError, write_cohort
+    from fixtures.cohort import write_cohort
     from fixtures.generator import Size
     from osokit.progress import Progress
 
     if args.count < 1:
         raise UsageError("--count must be at least 1")
-    try:
-        summary = write_cohort(
-            args.out,
-            Profile(args.profile),
-            args.count,
-            seed=args.seed,
-            size=Size(args.size) if args.size else None,
-            case=args.case,
-            school_year=args.school_year,
-            after_eindtoets=args.after_eindtoets,
-            progress=Progress(args.count, f"generating {args.profile}") if args.count >= 1000 else None,
-        )
-    except CaseError as exc:
-        raise UsageError(str(exc)) from None
+    summary = write_cohort(
+        args.out,
+        Profile(args.profile),
+        args.count,
+        seed=args.seed,
+        size=Size(args.size) if args.size else None,
+        case=args.case,
+        school_year=args.school_year,
+        after_eindtoets=args.after_eindtoets,
+        progress=Progress(args.count, f"generating {args.profile}") if args.count >= 1000 else None,
+    )
     print(f"wrote {summary.count:,} {args.profile} dossiers ({summary.bytes / 1e6:,.1f} MB) to {summary.directory}")
     print(f"manifest: {summary.manifest}")
     return EXIT_OK
@@ -58,16 +56,13 @@ def fixtures_generate(args: argparse.Namespace) -> int:
 
 def fixtures_validate(args: argparse.Namespace) -> int:
     from fixtures.validate import validate_paths
-    from oso.schema import SchemaError, dossier_schema
+    from oso.schema import dossier_schema
     from oso.validation import failed
 
     for path in args.paths:
         if not path.exists():
             raise UsageError(f"{path}: no such file or directory")
-    try:
-        schema = dossier_schema(args.schema_dir)
-    except SchemaError as exc:
-        raise UsageError(str(exc)) from None
+    schema = dossier_schema(args.schema_dir)
     files = bad = 0
     for path, problems in validate_paths(args.paths, schema):
         files += 1
@@ -120,10 +115,8 @@ def _cohort(values: list[str] | None) -> dict[str, int] | None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from simulator.faultinject import FaultProfileError
     from simulator.mutants import vendor_under_test
-    from simulator.register import ScenarioError
-    from simulator.server import ServeError, banner, prepare
+    from simulator.server import banner, prepare
     from simulator.server import serve as run
     from simulator.service import Config
 
@@ -140,10 +133,7 @@ def serve(args: argparse.Namespace) -> int:
         cohort=_cohort(args.cohort),
         vut=vendor_under_test(args.vut) if args.vut else None,
     )
-    try:
-        prepared = prepare(config, args.host, args.port, allow_remote=args.allow_remote, log_level=args.log_level)
-    except (ServeError, ScenarioError, FaultProfileError, ValueError) as exc:
-        raise UsageError(str(exc)) from None
+    prepared = prepare(config, args.host, args.port, allow_remote=args.allow_remote, log_level=args.log_level)
     banner(prepared, sys.stdout)
     run(prepared)
     return EXIT_OK
@@ -164,13 +154,10 @@ def zoeksleutel(args: argparse.Namespace) -> int:
 
 
 def pki_init(args: argparse.Namespace) -> int:
-    from simulator.pki import PkiError, init_pki
+    from simulator.pki import init_pki
 
     vendors = ["reference", *[v for v in args.vendor if v != "reference"]]
-    try:
-        pki = init_pki(args.dir, vendors, force=args.force)
-    except PkiError as exc:
-        raise UsageError(str(exc)) from None
+    pki = init_pki(args.dir, vendors, force=args.force)
     print(f"test PKI in {pki.directory} (never use it outside tests)")
     print(f"  CA          {pki.ca_cert}")
     print(f"  server      {pki.server_cert}  {pki.server_key}")
@@ -197,7 +184,7 @@ def conformance_run(args: argparse.Namespace) -> int:
     import shlex
     import time
 
-    from conformance.run import RunRequest, SetupError, describe, run
+    from conformance.run import RunRequest, describe, run
 
     request = RunRequest(
         target=args.target,
@@ -213,10 +200,7 @@ def conformance_run(args: argparse.Namespace) -> int:
         command=shlex.join(["osokit", *sys.argv[1:]]),
     )
     started = time.monotonic()
-    try:
-        outcome = run(request)
-    except SetupError as exc:
-        raise UsageError(str(exc)) from None
+    outcome = run(request)
     print(describe(outcome, time.monotonic() - started))
     if outcome.error:
         print(f"osokit: error: {outcome.error}", file=sys.stderr)
@@ -226,19 +210,10 @@ def conformance_run(args: argparse.Namespace) -> int:
 def conformance_rules(args: argparse.Namespace) -> int:
     import json
 
-    from conformance.run import SetupError, rules_with_coverage
-    from reports.results import Results, ResultsError
+    from conformance.run import rules_with_coverage
+    from reports.results import Results
 
-    last = None
-    if args.results:
-        try:
-            last = Results.load(args.results)
-        except (ResultsError, OSError) as exc:
-            raise UsageError(f"--results: {exc}") from None
-    try:
-        rows = rules_with_coverage(last)
-    except SetupError as exc:
-        raise UsageError(str(exc)) from None
+    rows = rules_with_coverage(Results.load(args.results) if args.results else None)
     if args.role:
         rows = [r for r in rows if args.role in r.rule.roles]
     if args.json:
@@ -326,69 +301,53 @@ def conformance_mutants(args: argparse.Namespace) -> int:
 
 
 def load_run(args: argparse.Namespace) -> int:
-    from load.run import LoadError, LoadRun, load_run, seconds
-    from load.slo import SloError
+    from load.run import LoadRun, load_run, seconds
 
     if args.users < 1 or args.processes < 1:
         raise UsageError("--users and --processes must be at least 1")
-    try:
-        return load_run(
-            LoadRun(
-                shape=args.shape,
-                users=args.users,
-                duration=seconds(args.duration),
-                out=args.out,
-                target=args.target,
-                start_simulator=args.start_simulator,
-                slo_spec=args.slo,
-                processes=args.processes,
-                spawn_rate=args.spawn_rate,
-                faults=args.faults,
-                cohort=args.cohort,
-                user_classes=tuple(args.user_class),
-                seed=args.seed,
-                max_requests=args.max_requests,
-            )
+    return load_run(
+        LoadRun(
+            shape=args.shape,
+            users=args.users,
+            duration=seconds(args.duration),
+            out=args.out,
+            target=args.target,
+            start_simulator=args.start_simulator,
+            slo_spec=args.slo,
+            processes=args.processes,
+            spawn_rate=args.spawn_rate,
+            faults=args.faults,
+            cohort=args.cohort,
+            user_classes=tuple(args.user_class),
+            seed=args.seed,
+            max_requests=args.max_requests,
         )
-    except (LoadError, SloError) as exc:
-        raise UsageError(str(exc)) from None
+    )
 
 
 def load_replay(args: argparse.Namespace) -> int:
-    from load.run import LoadError, Replay, replay
+    from load.run import Replay, replay
 
     if args.cohort < 1 or args.processes < 1 or args.users < 0 or args.shards < 0:
         raise UsageError("--cohort and --processes must be at least 1, --users and --shards at least 0 (0: automatic)")
-    try:
-        return replay(
-            Replay(cohort=args.cohort, processes=args.processes, users=args.users, shards=args.shards, out=args.out)
-        )
-    except LoadError as exc:
-        raise UsageError(str(exc)) from None
+    return replay(
+        Replay(cohort=args.cohort, processes=args.processes, users=args.users, shards=args.shards, out=args.out)
+    )
 
 
 # --- reports ----------------------------------------------------------------------------------------
 
 
-def _load_results(path: Path) -> object:
-    from reports.results import Results, ResultsError
-
-    try:
-        return Results.load(path)
-    except ResultsError as exc:
-        problems = "".join(f"\n  {p}" for p in exc.problems[:20])
-        raise UsageError(f"{exc}{problems}") from None
-
-
 def report(args: argparse.Namespace) -> int:
     from reports import write_all
     from reports.diff import diff, render_diff_text
+    from reports.results import Results
 
     if args.report_command == "diff":
-        d = diff(_load_results(args.old), _load_results(args.new))
+        d = diff(Results.load(args.old), Results.load(args.new))
         print(render_diff_text(d))
         return EXIT_FAILED if d.regressed else EXIT_OK
-    results = _load_results(args.results)
+    results = Results.load(args.results)
     if args.report_command == "validate":
         from reports.results import consistency
 
@@ -666,7 +625,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         return handler(args)
-    except UsageError as exc:
+    except UserError as exc:  # every error about what the user asked for or gave: one line, exit 2
         print(f"osokit: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from oso.errors import UserError
+
 INSTALL_HINT = "install it with `apt-get install -y chromium` (Debian package) or run .ci/chromium"
 OFFLINE_HOST_RULES = "MAP * ~NOTFOUND"
 """Every host name (and IP literal) resolves to nothing."""
@@ -36,7 +38,7 @@ DEAD_PROXY = "127.0.0.1:9"
 """Port 9 (discard) on loopback: nothing listens there, so proxied requests are refused at once."""
 
 
-class BrowserError(RuntimeError):
+class BrowserError(UserError, RuntimeError):
     """Chromium is missing, failed, or timed out."""
 
 

@@ -38,21 +38,22 @@ SOAP_CONTENT_TYPES = ("text/xml", "application/xml", "application/soap+xml")
 WSDL_DIR = SCHEMA_ROOT / t.SCHEMA_DIR
 
 
-class _TooLarge(Exception):
-    pass
-
-
 async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The body, at most ``limit`` bytes arriving within ``timeout`` seconds, or the fault that refuses it."""
     declared = request.headers.get("content-length")
+    too_large = OsoFault(faults.BERICHT_TE_GROOT, f"more than {limit} bytes")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise _TooLarge
+        raise too_large
     chunks, size = [], 0
-    async with asyncio.timeout(timeout):
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise _TooLarge
-            chunks.append(chunk)
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise too_large
+                chunks.append(chunk)
+    except TimeoutError:
+        raise OsoFault(faults.BERICHT_TE_TRAAG, f"body not complete after {timeout:.0f} s") from None
     return b"".join(chunks)
 
 
@@ -132,16 +133,10 @@ async def _record_alone(sim: Simulator, call: Call, answer: Answer, what: str) -
 async def _read(sim: Simulator, request: Request, service: str, call: Call) -> tuple[Call, OsoFault | None]:
     """The call with its body and, once it passed every check, its operation and typed message; or
     as far as it got, with the fault that refuses it."""
-    limit = sim.config.max_request_bytes
     try:
-        body = await _read_body(request, limit, sim.config.body_timeout)
-    except _TooLarge:
-        return call, OsoFault(faults.BERICHT_TE_GROOT, f"more than {limit} bytes")
-    except TimeoutError:
-        return call, OsoFault(faults.BERICHT_TE_TRAAG, f"body not complete after {sim.config.body_timeout:.0f} s")
-    call = replace(call, body=body)
-    try:
-        operation, element = envelope.read_request(body, max_bytes=limit)
+        body = await _read_body(request, sim.config.max_request_bytes, sim.config.body_timeout)
+        call = replace(call, body=body)
+        operation, element = envelope.read_request(body, max_bytes=sim.config.max_request_bytes)
         call = replace(call, operation=operation)
         served_by = t.OPERATIONS[operation][2]
         if served_by != service:

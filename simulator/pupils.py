@@ -30,7 +30,7 @@ from oso.identifiers import PupilNumberKind
 from oso.profiles import Profile
 from oso.zoeksleutel import Scheme
 from simulator.records import LasRecords, PreparedRow
-from simulator.register import Scenario
+from simulator.register import Scenario, ScenarioError
 
 SCRIPTED_BASE = 190_000  # scripted pupils use indexes above any cohort (185,000 per profile at most)
 LOCAL = timezone(timedelta(hours=1))  # Dutch winter time: dossiers are prepared at 10:00 local
@@ -89,7 +89,7 @@ class Catalogue:
                     added += 1
                 index += 1
                 if index >= SCRIPTED_BASE:
-                    raise ValueError(
+                    raise ScenarioError(
                         f"a {profile.value} cohort of {count} needs more schools than the register has "
                         f"(found {added} pupils in the first {SCRIPTED_BASE} indexes)"
                     )
@@ -100,7 +100,7 @@ class Catalogue:
             ).school not in self.schools:
                 index += 25  # the next group of 25 pupils goes to another school
                 if index >= SCRIPTED_BASE + 200 * (n + 1):
-                    raise ValueError(
+                    raise ScenarioError(
                         f"pupil {scripted.label}: no school of the register takes a {scripted.profile} pupil"
                     )
             self._add(

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 from fixtures import pools
 from fixtures.generator import Size
+from oso.errors import UserError
 from oso.identifiers import is_valid_brin, is_valid_routeringskenmerk, is_valid_vestigingscode
 from oso.profiles import Profile
 
@@ -29,7 +30,7 @@ DEFAULT_SCENARIO = Path(__file__).parent / "scenarios" / "default.toml"
 _VENDOR_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 
-class ScenarioError(ValueError):
+class ScenarioError(UserError, ValueError):
     """A scenario that cannot be used; the message names the file, the entry and the field."""
 
 

@@ -16,6 +16,7 @@ from typing import TextIO
 
 import uvicorn
 
+from oso.errors import UserError
 from simulator.app import create_app
 from simulator.service import Config, Simulator
 from simulator.tls import CertAwareHttpProtocol, uvicorn_ssl_options
@@ -23,7 +24,7 @@ from simulator.tls import CertAwareHttpProtocol, uvicorn_ssl_options
 LOOPBACK_NAMES = ("localhost",)
 
 
-class ServeError(Exception):
+class ServeError(UserError):
     """The simulator cannot start as asked; the message says why."""
 
 
