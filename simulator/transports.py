@@ -145,7 +145,10 @@ class Faulty(Generic[Inner]):
     def exchange(self: Faulty[Transport], call: Call) -> Answer:
         """A blocking caller, in process: no waiting, and no wire to break, so ``http_status`` and
         ``drop`` come back as TijdelijkNietBeschikbaar (``fault`` as that fault)."""
-        action = self.profile().decide(call.operation or "", call.school, self.direction)
+        profile = self.profile()
+        if not profile.rules:  # no profile in force: nothing to decide
+            return self.inner.exchange(call)
+        action = profile.decide(call.operation or "", call.school, self.direction)
         if action.fault or action.http_status or action.drop:
             return Answer.refusing(OsoFault(action.fault or faults.TIJDELIJK, "injected by the fault profile"))
         return self.inner.exchange(call)
@@ -153,7 +156,10 @@ class Faulty(Generic[Inner]):
     async def exchange_async(self: Faulty[AsyncTransport], call: Call) -> Answer:
         """On the wire: wait, then answer instead of ``inner`` (fault, HTTP error, dropped) or deliver
         (twice for a duplicate: the copy right after the first)."""
-        action = self.profile().decide(call.operation or "", call.school, self.direction)
+        profile = self.profile()
+        if not profile.rules:
+            return await self.inner.exchange_async(call)
+        action = profile.decide(call.operation or "", call.school, self.direction)
         if action.latency or action.delay:
             await asyncio.sleep(action.latency + action.delay)
         if action.drop:
