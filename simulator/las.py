@@ -41,7 +41,7 @@ from simulator.register import Endpoint, Register
 
 NOTIFICATIE_ONTVANGEN, TERUGKOPPELING_ONTVANGEN = "NotificatieOntvangen", "TerugkoppelingOntvangen"
 IMPORT_STEPS = ("personalia", "schoolloopbaan", "ondersteuning")
-IN_PROCESS_TC = "/tc"
+IN_PROCESS_TC = "/tc"  # where a hosted LAS reaches the TC of its own simulator (a path: no wire)
 
 
 @dataclass(frozen=True)
