@@ -410,7 +410,7 @@ def parse_change(data: Any, register: Register) -> RegisterChange:
             raise ChangeRefused("an endpoint change needs active: true or false")
         return stored_change(data, register)
     if kind == "endpoint-add":
-        brin = data.get("brin")
+        brin = str(data.get("brin"))
         if brin not in register.schools:
             raise ChangeRefused(f"no school {brin}")
         if not is_endpoint_url(data.get("url", REFERENCE)):
