@@ -133,19 +133,20 @@ async def _record_alone(sim: Simulator, call: Call, answer: Answer, what: str) -
 async def _read(sim: Simulator, request: Request, service: str, call: Call) -> tuple[Call, OsoFault | None]:
     """The call with its body and, once it passed every check, its operation and typed message; or
     as far as it got, with the fault that refuses it."""
+    body, operation = b"", None
     try:
         body = await _read_body(request, sim.config.max_request_bytes, sim.config.body_timeout)
-        call = replace(call, body=body)
         operation, element = envelope.read_request(body, max_bytes=sim.config.max_request_bytes)
-        call = replace(call, operation=operation)
         served_by = t.OPERATIONS[operation][2]
         if served_by != service:
             where = "/tc" if served_by == t.TC else "a school's aanleverpunt (/schools/<rk>)"
             raise OsoFault(faults.ONBEKENDE_OPERATIE, f"{operation} is not served here: send it to {where}")
         message = envelope.decode(element)
     except OsoFault as refusal:
-        return call, refusal
-    return replace(call, message=message, school=call.school or school_of(message)), None
+        return replace(call, body=body, operation=operation), refusal
+    return replace(
+        call, body=body, operation=operation, message=message, school=call.school or school_of(message)
+    ), None
 
 
 def _response(request: Request, answer: Answer) -> Response:

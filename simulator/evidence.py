@@ -44,7 +44,7 @@ class Recorded(Generic[Inner]):
         self.endpoint, self.peer, self.vendor = endpoint, peer, vendor
 
     def exchange(self: Recorded[Transport], call: Call) -> Answer:
-        """Blocking: the record joins the transaction the caller is in, or commits at once."""
+        """The record joins the transaction the caller is in, or commits at once."""
         started = time.perf_counter()
         answer = self.inner.exchange(call)
         with self.store.transaction():
@@ -52,11 +52,11 @@ class Recorded(Generic[Inner]):
         return answer
 
     async def exchange_async(self: Recorded[AsyncTransport], call: Call) -> Answer:
-        """In the event loop: the record goes with the next group commit, in the transaction of whatever
-        the delivery wrote (nothing is awaited in between); the HTTP edge flushes before it answers."""
+        """The record joins the transaction the delivery wrote in (nothing is awaited in between: for a
+        message received, the group commit the HTTP edge awaits before it answers), or commits at once."""
         started = time.perf_counter()
         answer = await self.inner.exchange_async(call)
-        with self.store.group():
+        with self.store.transaction():
             self.record(call, answer, started)
         return answer
 
