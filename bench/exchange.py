@@ -19,7 +19,7 @@ from oso import transport as t
 from simulator.server import start_in_thread
 from simulator.service import Config
 
-HEADERS = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"overdracht"'}
+HEADERS = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"overdracht"'}  # spelled out: runs on older code
 
 
 def run(scale: float = 1.0) -> None:

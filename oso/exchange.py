@@ -25,13 +25,15 @@ from oso import transport as t
 from oso.faults import OsoFault
 
 XML = "text/xml; charset=utf-8"
-ANSWER_HEADERS: Mapping[str, str] = {"Content-Type": XML}
+# Header names in lower case, as HTTP compares them and as ASGI and httpx hand them over, so the
+# evidence log shows every message's headers the same way.
+ANSWER_HEADERS: Mapping[str, str] = {"content-type": XML}
 DROPPED, HTTP_ERROR = "dropped", "http-error"  # what the fault profile did instead of delivering
 
 
 def soap_headers(operation: str) -> dict[str, str]:
     """The HTTP headers of a SOAP 1.1 request: its content type, and SOAPAction naming the operation."""
-    return {"Content-Type": XML, "SOAPAction": f'"{operation.removesuffix("Request")}"'}
+    return {"content-type": XML, "soapaction": f'"{operation.removesuffix("Request")}"'}
 
 
 def school_of(message: object) -> str | None:

@@ -30,7 +30,7 @@ class XmlError(OsokitError):
         return f"line {self.line}: {self.message}" if self.line else self.message
 
 
-def _parser(*, remove_blank_text: bool = False) -> etree.XMLParser:
+def _parser(**extra: bool) -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -39,7 +39,7 @@ def _parser(*, remove_blank_text: bool = False) -> etree.XMLParser:
         huge_tree=False,
         remove_comments=False,
         remove_pis=True,
-        remove_blank_text=remove_blank_text,
+        **extra,
     )
 
 
@@ -92,7 +92,7 @@ def _parse(data: bytes, max_bytes: int, parser: etree.XMLParser, base_url: str |
     if _has_doctype(data):
         raise XmlError("dtd-forbidden", "DOCTYPE declarations are not accepted (no DTDs, no entities)", 1)
     try:
-        root = etree.fromstring(data, parser, base_url=base_url)
+        root = etree.fromstring(data, parser) if base_url is None else etree.fromstring(data, parser, base_url=base_url)
     except etree.XMLSyntaxError as exc:
         line = exc.lineno or 0
         raise XmlError("not-well-formed", exc.msg or "not well-formed XML", line) from None

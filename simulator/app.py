@@ -17,7 +17,6 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
 from typing import Any
 
 from starlette.applications import Starlette
@@ -41,16 +40,15 @@ WSDL_DIR = SCHEMA_ROOT / t.SCHEMA_DIR
 async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
     """The body, at most ``limit`` bytes arriving within ``timeout`` seconds, or the fault that refuses it."""
     declared = request.headers.get("content-length")
-    too_large = OsoFault(faults.BERICHT_TE_GROOT, f"more than {limit} bytes")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise too_large
+        raise OsoFault(faults.BERICHT_TE_GROOT, f"more than {limit} bytes")
     chunks, size = [], 0
     try:
         async with asyncio.timeout(timeout):
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
-                    raise too_large
+                    raise OsoFault(faults.BERICHT_TE_GROOT, f"more than {limit} bytes")
                 chunks.append(chunk)
     except TimeoutError:
         raise OsoFault(faults.BERICHT_TE_TRAAG, f"body not complete after {timeout:.0f} s") from None
@@ -92,18 +90,7 @@ async def handle_soap(sim: Simulator, request: Request, service: str) -> Respons
         return _not_soap(
             faults.GEEN_SOAP_VERZOEK, f"content type '{content_type or 'none'}': send SOAP 1.1 as text/xml"
         )
-    client = request.client
-    call = Call(
-        request.url.path,
-        None,
-        b"",
-        dict(request.headers),
-        school=request.path_params.get("rk"),
-        peer=f"{client.host}:{client.port}" if client else None,
-        vendor=peer_vendor(request.scope),
-        arrived=arrived,
-    )
-    call, refusal = await _read(sim, request, service, call)
+    call, refusal = await _read(sim, request, service, arrived)
     if refusal is not None:  # not a message the simulator can handle: refused before anything else
         answer = Answer.refusing(refusal)
         await _record_alone(sim, call, answer, "refused")
@@ -130,7 +117,7 @@ async def _record_alone(sim: Simulator, call: Call, answer: Answer, what: str) -
         log.exception("could not record the %s exchange", what)
 
 
-async def _read(sim: Simulator, request: Request, service: str, call: Call) -> tuple[Call, OsoFault | None]:
+async def _read(sim: Simulator, request: Request, service: str, arrived: float) -> tuple[Call, OsoFault | None]:
     """The call with its body and, once it passed every check, its operation and typed message; or
     as far as it got, with the fault that refuses it."""
     body, operation = b"", None
@@ -143,17 +130,30 @@ async def _read(sim: Simulator, request: Request, service: str, call: Call) -> t
             raise OsoFault(faults.ONBEKENDE_OPERATIE, f"{operation} is not served here: send it to {where}")
         message = envelope.decode(element)
     except OsoFault as refusal:
-        return replace(call, body=body, operation=operation), refusal
-    return replace(
-        call, body=body, operation=operation, message=message, school=call.school or school_of(message)
-    ), None
+        return _call(request, arrived, body, operation), refusal
+    return _call(request, arrived, body, operation, message), None
+
+
+def _call(request: Request, arrived: float, body: bytes, operation: str | None, message: object = None) -> Call:
+    client = request.client
+    return Call(
+        request.url.path,
+        operation,
+        body,
+        {name.decode("latin-1"): value.decode("latin-1") for name, value in request.scope["headers"]},
+        message,
+        school=request.path_params.get("rk") or school_of(message),
+        peer=f"{client.host}:{client.port}" if client else None,
+        vendor=peer_vendor(request.scope),
+        arrived=arrived,
+    )
 
 
 def _response(request: Request, answer: Answer) -> Response:
     if answer.injected == DROPPED:
         abort_connection(request.scope)
         return Response(b"", status_code=500)
-    return Response(answer.body, status_code=answer.status or 500, headers=dict(answer.headers))
+    return Response(answer.body, status_code=answer.status or 500, media_type=answer.headers.get("content-type"))
 
 
 def transport_xsd(request: Request) -> Response:

@@ -1,6 +1,6 @@
 """The evidence log's one writer: every exchange, in or out, over the wire or in process, becomes a
 request and its answer in the store, with HTTP status, fault, timing and the headers of both
-(names in lower case, as HTTP compares them).
+(names in lower case, as every transport hands them over).
 
 :class:`Recorded` wraps a transport (or the simulator's own receiving end) and records what went
 through it. Directions are seen from the simulator: ``in`` a request it received (its answer goes
@@ -11,7 +11,6 @@ its Traffic Center. A message the fault profile dropped on its way out is a lone
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from dataclasses import replace
 from typing import Generic, TypeVar
 
@@ -76,7 +75,7 @@ class Recorded(Generic[Inner]):
             vendor=vendor,
             sessie_id=sessie,
             validation=("ok" if call.message is not None else answer.code) if self.direction == IN else None,
-            headers=_names_lowered(call.headers),
+            headers=dict(call.headers),
             body=call.body,
         )
         if self.direction == OUT and answer.injected == DROPPED:
@@ -95,17 +94,12 @@ class Recorded(Generic[Inner]):
                 http_status=answer.status,
                 fault=answer.code,
                 duration_ms=_duration(answer, call.arrived or started),
-                headers=_names_lowered(answer.headers),
+                headers=dict(answer.headers),
                 body=answer.body,
             ),
         )
         if answer.repeat is not None:
             self.record(call, answer.repeat)
-
-
-def _names_lowered(headers: Mapping[str, str]) -> dict[str, str]:
-    """Header names as HTTP compares them (and as received ones arrive): in lower case."""
-    return {name.lower(): value for name, value in headers.items()}
 
 
 def _duration(answer: Answer, since: float | None) -> float | None:

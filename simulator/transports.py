@@ -168,7 +168,7 @@ class Faulty(Generic[Inner]):
             return Answer(
                 action.http_status,
                 f"injected HTTP {action.http_status}\n".encode(),
-                {"Content-Type": "text/plain; charset=utf-8"},
+                {"content-type": "text/plain; charset=utf-8"},
                 injected=HTTP_ERROR,
             )
         if action.fault:

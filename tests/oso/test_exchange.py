@@ -24,9 +24,9 @@ NOTIFICATIE = t.NotificatieRequest(
 def test_a_call_is_the_envelope_with_content_type_and_soapaction():
     call = Call.of("http://127.0.0.1:9/tc", OVERDRACHT)
     assert call.body == envelope.message(OVERDRACHT)
-    assert dict(call.headers) == {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"overdracht"'}
+    assert dict(call.headers) == {"content-type": "text/xml; charset=utf-8", "soapaction": '"overdracht"'}
     assert (call.operation, call.school, call.to_tc) == ("overdrachtRequest", "90AB", True)
-    assert soap_headers("documentRequest")["SOAPAction"] == '"document"'
+    assert soap_headers("documentRequest")["soapaction"] == '"document"'
 
 
 def test_an_aanleverpunt_call_names_the_routeringskenmerk_it_goes_to():

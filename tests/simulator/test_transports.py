@@ -109,7 +109,7 @@ def test_on_the_wire_a_drop_is_never_delivered_and_an_http_error_is_bare():
     assert (dropped.status, dropped.injected, dropped.code) == (None, DROPPED, DROPPED)
     assert dropped.fault is not None and dropped.fault.code == faults.AANLEVERPUNT_ONBEREIKBAAR
     http = asyncio.run(Faulty(inner, lambda: rule("http_status = 502"), "in").exchange_async(CALL))
-    assert (http.status, http.injected, http.headers["Content-Type"]) == (502, HTTP_ERROR, "text/plain; charset=utf-8")
+    assert (http.status, http.injected, http.headers["content-type"]) == (502, HTTP_ERROR, "text/plain; charset=utf-8")
     assert inner.calls == []
 
 
