@@ -26,12 +26,14 @@ from typing import Any
 
 import httpx
 
+from oso.errors import OsokitError, UserError
 
-class AdapterError(Exception):
+
+class AdapterError(UserError):
     """The adapter cannot reach or drive the LAS: a setup error (exit code 2), not a failed check."""
 
 
-class NotSupported(Exception):
+class NotSupported(OsokitError):
     """This adapter cannot do that (manual mode reading back imports, say): the check is skipped."""
 
 

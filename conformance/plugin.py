@@ -65,6 +65,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_STARTED] = time.time()
 
 
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """What a conformance run checks, first thing in its output (as pytest-randomly shows its seed)."""
+    if not any(str(arg).startswith("--oso-") for arg in config.invocation_params.args):
+        return None  # not a conformance run (osokit's own tests load the plugin too)
+    return f"osokit conformance: target {config.getoption('--oso-target')}, seed {config.getoption('--oso-seed')}"
+
+
 def options(config: pytest.Config) -> Options:
     role = config.getoption("--oso-role")
     transfers = tuple(x.strip() for x in config.getoption("--oso-transfer").split(",") if x.strip())

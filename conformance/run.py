@@ -24,6 +24,7 @@ import pytest
 
 from conformance.adapter import AdapterError, load_adapter
 from conformance.catalogue import Rule, catalogue
+from oso.errors import UserError
 from reports import write_all
 from reports.results import Results, ResultsError
 from simulator.register import REFERENCE
@@ -32,7 +33,7 @@ SCENARIOS = Path(__file__).parent / "scenarios"
 PASSED, FAILED, SETUP_ERROR = 0, 1, 2
 
 
-class SetupError(Exception):
+class SetupError(UserError):
     """The run cannot start: what is wrong and how to fix it, in one line (exit code 2)."""
 
 

@@ -25,6 +25,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from oso.errors import OsokitError, UserError
+
 SCHEMA_VERSION = "osokit-results/1"
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "results-v1.schema.json"
 
@@ -39,7 +41,7 @@ FAILING: frozenset[str] = frozenset({"failed", "error"})
 """Check outcomes that count against the target."""
 
 
-class ResultsError(ValueError):
+class ResultsError(UserError, ValueError):
     """A results document that cannot be read: invalid against the schema, or not JSON."""
 
     def __init__(self, message: str, problems: Iterable[str] = ()) -> None:
@@ -438,7 +440,7 @@ _RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-class SchemaFeatureError(RuntimeError):
+class SchemaFeatureError(OsokitError, RuntimeError):
     """The schema file uses a keyword the built-in checker does not implement: extend the checker."""
 
 

@@ -21,12 +21,15 @@ from fixtures.cases import CASES
 from fixtures.generator import Size
 from oso import codec, faults
 from oso import transport as t
+from oso.errors import UserError
 from oso.faults import GESLAAGD, OsoFault
 from oso.namespaces import DOSSIER
+from oso.parsing import parse
 from oso.profiles import Profile
 from simulator.broker import Caller
-from simulator.las import IMPORT_STEPS, ReferenceLas, Transfer
+from simulator.las import IMPORT_STEPS, ReferenceLas, Transfer, VendorUnderTest
 from simulator.pupils import Pupil, Version
+from simulator.register import REFERENCE
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Mutant:
 
 
 MUTANTS: dict[str, Mutant] = {}
+MUTANT_PREFIX = "mutant:"  # how a run names a mutant as its target: mutant:<name>
 
 
 def mutant(name: str, defect: str, role: str, transfers: tuple[str, ...] = ("popo", "povo", "vovo")) -> Any:
@@ -51,22 +55,27 @@ def mutant(name: str, defect: str, role: str, transfers: tuple[str, ...] = ("pop
 
 def mutant_class(name: str) -> type[ReferenceLas]:
     if name not in MUTANTS:
-        raise ValueError(f"unknown mutant '{name}'; `osokit conformance mutants --list` lists them")
+        raise UserError(f"unknown mutant '{name}'; `osokit conformance mutants --list` lists them")
     return MUTANTS[name].cls
+
+
+def vendor_under_test(which: str) -> VendorUnderTest:
+    """``reference`` or ``mutant:<name>`` as the LAS for the simulator's vendor-under-test slot."""
+    if which == REFERENCE:
+        return VendorUnderTest(which, ReferenceLas)
+    if which.startswith(MUTANT_PREFIX):
+        return VendorUnderTest(which, mutant_class(which.removeprefix(MUTANT_PREFIX)))
+    raise UserError(f"'{which}' is not a LAS osokit hosts: use reference or {MUTANT_PREFIX}<name>")
 
 
 # --- doel: requesting and importing -------------------------------------------------------------------
 
 
 def _made_up_grant(las: ReferenceLas, request: t.OverdrachtRequest, sessie_id: str) -> t.OverdrachtResponse:
-    """What a doel that skips the TC pretends it was granted: a session id and the bron's endpoints."""
-    return t.OverdrachtResponse(
-        sessie_id=sessie_id,
-        aanleverpunt=tuple(
-            t.Aanleverpunt(brin=e.brin, routeringskenmerk=e.routeringskenmerk, url=las.tc.endpoint_url(e))
-            for e in las.register.endpoints_of(request.bron_brin)
-        ),
-    )
+    """What a doel that skips the session pretends it was granted: a session id, and the bron's
+    aanleverpunten from the TC's directory (overzichtAanleverpunt needs no session)."""
+    found = las.call_tc_committed(t.OverzichtAanleverpuntRequest(brin=request.bron_brin))
+    return t.OverdrachtResponse(sessie_id=sessie_id, aanleverpunt=found.aanleverpunt)
 
 
 @mutant("doel-no-session", "asks the bron without requesting a session at the TC first", "doel")
@@ -148,7 +157,7 @@ class LeaksPgn(ReferenceLas):
 @mutant("doel-duplicate-import", "imports a re-requested dossier as a new pupil instead of linking it", "doel")
 class DuplicateImport(ReferenceLas):
     def import_step(self, transfer: Transfer, step: str, d: Any, now: str) -> None:
-        if self.store.count("las_imports", "WHERE doel_brin = ? AND pupil = ?", transfer.doel_brin, transfer.pupil):
+        if self.records.imported_before(transfer.doel_brin, transfer.pupil):
             transfer.pupil = f"{transfer.pupil[:16]}-{uuid.uuid4().hex[:7]}"
         super().import_step(transfer, step, d, now)
 
@@ -162,7 +171,7 @@ class ImportsInvalid(ReferenceLas):
             d = codec.decode(dossier_xml.encode())
         except (CodecError, OsoFault, ValueError):
             return
-        with self.store.transaction():
+        with self.records.transaction():
             for step in IMPORT_STEPS:
                 try:
                     self.import_step(transfer, step, d, self.clock.now().isoformat())
@@ -221,7 +230,7 @@ class RefusesNotifications(ReferenceLas):
 )
 class RefusesDuplicateNotification(ReferenceLas):
     def notificatie(self, endpoint: Any, req: t.NotificatieRequest, caller: Any) -> t.NotificatieResponse:
-        if self.store.count("las_inbox", "WHERE kind = 'notificatie' AND koppelsleutel = ?", req.koppelsleutel.lower()):
+        if self.records.was_notified(req.koppelsleutel):
             raise OsoFault(faults.INTERNE_FOUT, "UNIQUE constraint failed: inbox.koppelsleutel")
         return super().notificatie(endpoint, req, caller)
 
@@ -291,7 +300,7 @@ class BronLeaksPgn(ReferenceLas):
 @mutant("bron-refuses-retry", "hands a dossier out once per session and refuses a repeated documentRequest", "bron")
 class RefusesRetry(ReferenceLas):
     def choose_version(self, pupil: Pupil, req: t.DocumentRequest) -> Version:
-        served = self.store.count("las_requests", "WHERE sessie_id = ?", req.sessie_id.lower())
+        served = self.records.served_in(req.sessie_id)
         if served:
             raise OsoFault(faults.DOSSIER_NIET_GEVONDEN, "this session already got its dossier")
         return super().choose_version(pupil, req)
@@ -380,7 +389,7 @@ class _EditsXml(_ServesEdited):
     (data the schema no longer has) or that break a rule only together with another."""
 
     def edit(self, d: Any, xml: str) -> str:
-        root = etree.fromstring(xml.encode())
+        root = parse(xml.encode())
         leerling = root.find(f".//{{{DOSSIER}}}leerling")
         if leerling is None:
             return xml

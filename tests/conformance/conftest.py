@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from simulator.mutants import vendor_under_test
 from simulator.server import Running, start_in_thread
 from simulator.service import Config
 
@@ -30,7 +31,11 @@ def vendor_environment(tmp_path: Path, request: pytest.FixtureRequest) -> Runnin
     """
     las = getattr(request, "param", "reference")
     running = start_in_thread(
-        Config(data_dir=tmp_path / "vendor", vut=las, cohort={"povo": 5, "popo": 5, "vovo": 5, "binnenbrin": 5})
+        Config(
+            data_dir=tmp_path / "vendor",
+            vut=vendor_under_test(las),
+            cohort={"povo": 5, "popo": 5, "vovo": 5, "binnenbrin": 5},
+        )
     )
     yield running
     running.stop()
