@@ -10,6 +10,10 @@ Three ways, one interface (:class:`VendorAdapter`):
 * :class:`ManualAdapter`: prints what a person should make the LAS do and waits, with a timeout,
   until the simulator sees the expected message. It cannot read back imports or prepare dossiers,
   so the checks that need that are skipped, with the reason.
+
+Every call to a vendor's control API is bounded (``timeout``); a call that fails is an
+:class:`AdapterError` (the check it served ends in an error, not a failed rule), and after
+:data:`UNREACHABLE_AFTER` failed calls in a row :class:`Unreachable` says the LAS is gone.
 """
 
 from __future__ import annotations
@@ -22,19 +26,33 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 import httpx
 
+from conformance.options import Target
 from oso.errors import OsokitError, UserError
+from oso.identifiers import is_valid_brin, is_valid_routeringskenmerk
+
+UNREACHABLE_AFTER = 3  # control API calls failing in a row (no answer, time-out) that stop the run
 
 
 class AdapterError(UserError):
-    """The adapter cannot reach or drive the LAS: a setup error (exit code 2), not a failed check."""
+    """The adapter cannot reach or drive the LAS: the check it served ends in an error, not a failed rule
+    (and, setting up a run, a setup error: exit code 2)."""
+
+
+class Unreachable(AdapterError):
+    """The LAS's control API failed several calls in a row: the run stops (exit code 2)."""
 
 
 class NotSupported(OsokitError):
-    """This adapter cannot do that (manual mode reading back imports, say): the check is skipped."""
+    """This adapter cannot do that (manual mode reading back imports, say): the check is not testable."""
+
+    def __init__(self, reason: str, remedy: str = "drive the LAS with an adapter that can (--adapter http)") -> None:
+        self.reason, self.remedy = reason, remedy
+        super().__init__(reason)
 
 
 @dataclass(frozen=True)
@@ -43,6 +61,20 @@ class School:
     routeringskenmerk: str
     url: str
 
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> School:
+        """A school of ``/info``, every field checked: a bad one is found before the first check."""
+        if not isinstance(data, dict) or set(data) != {"brin", "routeringskenmerk", "url"}:
+            raise AdapterError(f"{where}: give exactly brin, routeringskenmerk and url, not {data!r}")
+        brin, rk, url = data["brin"], data["routeringskenmerk"], data["url"]
+        if not isinstance(brin, str) or not is_valid_brin(brin):
+            raise AdapterError(f"{where}.brin: {brin!r} is not a BRIN (4 characters, e.g. 80AB)")
+        if not isinstance(rk, str) or not is_valid_routeringskenmerk(rk):
+            raise AdapterError(f"{where}.routeringskenmerk: {rk!r} is not a 20-character routeringskenmerk")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")) or not urlsplit(url).hostname:
+            raise AdapterError(f"{where}.url: {url!r} is not the http(s) URL of an aanleverpunt")
+        return cls(brin, rk, url)
+
 
 @dataclass(frozen=True)
 class VendorInfo:
@@ -50,18 +82,49 @@ class VendorInfo:
     name: str
     doel: dict[str, School]  # per sector (po, vo): the school the LAS requests dossiers for
     bron: dict[str, School]  # per sector: the school the LAS sends dossiers from
+    now: datetime | None = None  # the LAS's clock when it answered, if it says (else the suite takes the real one)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> VendorInfo:
+    def from_dict(cls, data: Any) -> VendorInfo:
+        """``GET /info``'s answer, checked against control-api.yaml: what is wrong, and where."""
+        where = "vendor info (control-api.yaml, GET /info)"
+        if not isinstance(data, dict):
+            raise AdapterError(f"{where}: expected a JSON object, got {data!r:.100}")
+        missing = [k for k in ("vendor", "doel", "bron") if k not in data]
+        if missing:
+            raise AdapterError(f"{where} is incomplete: missing {', '.join(missing)}")
+        if not isinstance(data["vendor"], str) or not data["vendor"]:
+            raise AdapterError(f"{where}: vendor must be the vendor id, not {data['vendor']!r}")
+        schools = {}
+        for side in ("doel", "bron"):
+            given = data[side]
+            if not isinstance(given, dict) or set(given) != {"po", "vo"}:
+                raise AdapterError(f"{where}: {side} must give one school per sector, po and vo, not {given!r:.200}")
+            schools[side] = {sector: School.from_dict(given[sector], f"{side}.{sector}") for sector in ("po", "vo")}
+        name = data.get("name", data["vendor"])
+        return cls(data["vendor"], str(name), schools["doel"], schools["bron"], _now(data.get("now"), where))
+
+    @classmethod
+    def load(cls, path: Path) -> VendorInfo:
+        """A vendor info file (what ``GET /info`` would answer), for manual mode."""
         try:
-            return cls(
-                str(data["vendor"]),
-                str(data.get("name", data["vendor"])),
-                {k: School(**v) for k, v in data["doel"].items()},
-                {k: School(**v) for k, v in data["bron"].items()},
-            )
-        except (KeyError, TypeError) as exc:
-            raise AdapterError(f"vendor info is incomplete: {exc} (see control-api.yaml, GET /info)") from None
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise AdapterError(f"cannot read vendor info {path}: {exc}") from None
+        return cls.from_dict(data)
+
+
+def _now(given: Any, where: str) -> datetime | None:
+    """``/info``'s optional ``now``: the LAS's clock, a date-time with its timezone."""
+    if given is None:
+        return None
+    try:
+        now = datetime.fromisoformat(given)
+    except (TypeError, ValueError):
+        raise AdapterError(f"{where}.now: {given!r:.60} is not a date-time (e.g. 2026-03-02T09:00:00+01:00)") from None
+    if now.tzinfo is None:
+        raise AdapterError(f"{where}.now: {given!r} has no timezone (e.g. 2026-03-02T09:00:00+01:00)")
+    return now
 
 
 @dataclass(frozen=True)
@@ -97,15 +160,20 @@ class VendorAdapter:
 
     def imported(self, doel_brin: str, pgn: str) -> Imported | None:
         """What the LAS imported of this pupil, or None when it imported nothing."""
-        raise NotSupported("this adapter cannot read back imports")
+        raise NotSupported("this adapter cannot read back imports", "an adapter that implements imported")
 
     def prepare(self, bron_brin: str, pgn: str, state: str, versions: list[tuple[datetime, str]]) -> None:
-        """Make the LAS (as bron) hold this pupil's dossier(s) in this state (ready, not-ready, not-allowed)."""
-        raise NotSupported("this adapter cannot prepare dossiers")
+        """Passthrough: make the LAS (as bron) hold this pupil's dossier XML in this state (ready, not-ready, ...)."""
+        raise NotSupported("this adapter cannot prepare dossiers", "an adapter that implements prepare")
 
-    def set_clock(self, now: datetime) -> None:
-        """Set the LAS's clock (checks of expiry and dossierVerzameldatum need a moment in the school year)."""
-        raise NotSupported("this adapter cannot set the LAS's clock")
+    def prepare_pupil(
+        self, bron_brin: str, pgn: str, state: str, versions: list[tuple[datetime, dict[str, Any]]]
+    ) -> None:
+        """Export: make the LAS (as bron) hold this pupil's data and prepare each version with its own export."""
+        raise NotSupported(
+            "this adapter cannot give the LAS pupil data",
+            "an adapter that implements prepare_pupil (or --prepare passthrough: the export is then not tested)",
+        )
 
     def reset(self) -> None:
         """Forget what earlier checks imported and prepared."""
@@ -117,24 +185,39 @@ class VendorAdapter:
 class HttpAdapter(VendorAdapter):
     name = "http"
 
-    def __init__(self, base_url: str, timeout: float = 120.0, verify: ssl.SSLContext | bool = True) -> None:
+    def __init__(self, base_url: str, timeout: float = 30.0, verify: ssl.SSLContext | bool = True) -> None:
         self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
         self.http = httpx.Client(base_url=self.base_url, timeout=timeout, verify=verify)
+        self.failed_in_row = 0  # calls without an answer in a row
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
         try:
             response = self.http.request(method, path, json=body)
+        except httpx.TimeoutException:
+            self._no_answer(f"control API {method} {self.base_url}{path}: no answer within {self.timeout:g} s")
         except httpx.HTTPError as exc:
-            raise AdapterError(f"control API {self.base_url}{path}: {type(exc).__name__}: {exc}") from None
+            self._no_answer(f"control API {method} {self.base_url}{path}: {type(exc).__name__}: {exc}")
+        self.failed_in_row = 0
         if response.status_code >= 500 or response.status_code in (400, 405, 415):
             raise AdapterError(f"control API {method} {path}: HTTP {response.status_code}: {response.text[:300]}")
         return response
+
+    def _no_answer(self, what: str) -> NoReturn:
+        self.failed_in_row += 1
+        if self.failed_in_row >= UNREACHABLE_AFTER:
+            raise Unreachable(f"{what} ({self.failed_in_row} calls in a row without an answer)")
+        raise AdapterError(what)
 
     def info(self) -> VendorInfo:
         response = self._call("GET", "/info")
         if response.status_code != 200:
             raise AdapterError(f"control API GET /info: HTTP {response.status_code}: {response.text[:300]}")
-        return VendorInfo.from_dict(response.json())
+        try:
+            data = response.json()
+        except ValueError:
+            raise AdapterError(f"control API GET /info: not JSON: {response.text[:200]!r}") from None
+        return VendorInfo.from_dict(data)
 
     def setup(self, tc_url: str, zoeksleutel_scheme: str, zoeksleutel_key: str) -> None:
         self._call(
@@ -172,20 +255,21 @@ class HttpAdapter(VendorAdapter):
         return Imported(int(data["records"]), dict(data.get("steps", {})))
 
     def prepare(self, bron_brin: str, pgn: str, state: str, versions: list[tuple[datetime, str]]) -> None:
-        self._call(
-            "POST",
-            "/dossiers",
-            {
-                "bron_brin": bron_brin,
-                "pgn": pgn,
-                "state": state,
-                "versions": [{"prepared": at.isoformat(), "dossier": xml} for at, xml in versions],
-            },
-        )
+        given = [{"prepared": at.isoformat(), "dossier": xml} for at, xml in versions]
+        self._prepare("/dossiers", bron_brin, pgn, state, given, "run in export mode (--prepare export)")
 
-    def set_clock(self, now: datetime) -> None:
-        if self._call("PUT", "/clock", {"now": now.isoformat()}).status_code == 404:
-            raise NotSupported("the LAS's control API has no PUT /clock: checks that need another date are skipped")
+    def prepare_pupil(
+        self, bron_brin: str, pgn: str, state: str, versions: list[tuple[datetime, dict[str, Any]]]
+    ) -> None:
+        given = [{"prepared": at.isoformat(), "pupil": data} for at, data in versions]
+        remedy = "implement POST /pupils (conformance/control-api.yaml), or run with --prepare passthrough"
+        self._prepare("/pupils", bron_brin, pgn, state, given, remedy)
+
+    def _prepare(self, path: str, bron_brin: str, pgn: str, state: str, versions: list[Any], remedy: str) -> None:
+        """POST the pupil; a control API without this call (404) leaves the checks that need it untested."""
+        body = {"bron_brin": bron_brin, "pgn": pgn, "state": state, "versions": versions}
+        if self._call("POST", path, body).status_code == 404:
+            raise NotSupported(f"the LAS's control API answers 404 to POST {path}", remedy)
 
     def reset(self) -> None:
         self._call("POST", "/reset")
@@ -202,10 +286,7 @@ class ManualAdapter(VendorAdapter):
     def __init__(
         self, info_file: Path, simulator_url: str, timeout: float = 300.0, verify: ssl.SSLContext | bool = True
     ) -> None:
-        try:
-            self._info = VendorInfo.from_dict(json.loads(info_file.read_text(encoding="utf-8")))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise AdapterError(f"manual adapter: cannot read vendor info {info_file}: {exc}") from None
+        self._info = VendorInfo.load(info_file)
         self.admin = httpx.Client(base_url=simulator_url, timeout=30, verify=verify)
         self.timeout = timeout
 
@@ -252,15 +333,22 @@ class ManualAdapter(VendorAdapter):
 
 
 def load_adapter(
-    spec: str | None, target: str, simulator_url: str, verify: ssl.SSLContext | bool = True
+    spec: str | None,
+    target: Target,
+    simulator_url: str,
+    verify: ssl.SSLContext | bool = True,
+    timeout: float = 30.0,
 ) -> VendorAdapter:
     """The adapter for a run: ``http`` (default), ``manual:INFO.json``, or ``package.module:Class``.
 
-    ``verify`` is how to trust the simulator under TLS (the run's test CA).
+    A hosted target (the reference or a mutant) is driven through the simulator's own control API;
+    ``verify`` is how to trust the simulator under TLS (the run's test CA); ``timeout`` bounds each
+    call to the control API. A vendor's adapter class is constructed with the target as given.
     """
-    hosted = not target.startswith(("http://", "https://"))
     if spec in (None, "", "http"):
-        return HttpAdapter(f"{simulator_url}/control", verify=verify) if hosted else HttpAdapter(target)
+        if target.url is None:
+            return HttpAdapter(f"{simulator_url}/control", timeout=timeout, verify=verify)
+        return HttpAdapter(target.url, timeout=timeout)
     if spec.startswith("manual"):
         _, _, path = spec.partition(":")
         if not path:
@@ -273,4 +361,4 @@ def load_adapter(
         raise AdapterError(f"--adapter {spec}: cannot load {class_name or '?'} from {module_name}: {exc}") from None
     if not (isinstance(cls, type) and issubclass(cls, VendorAdapter)):
         raise AdapterError(f"--adapter {spec}: {cls!r} is not a conformance.adapter.VendorAdapter subclass")
-    return cls(target)
+    return cls(str(target))

@@ -5,14 +5,21 @@ osokit's ``OSOKIT-*``, defined in :mod:`oso.rules`) that a bron's dossier must m
 transport and flow rules osokit derives from the published OSO flow (``TC-*``, ``DOEL-*``,
 ``BRON-*``, below). Each rule has a text, a source, a level and the roles it concerns; which
 checks cover it is computed from the suite (``osokit conformance rules``), never written by hand.
+
+Which rules a run must have tested follows from here too (:meth:`Rule.applies`): a rule applies to
+a run when it concerns one of the run's roles and one of its transfer kinds. The binnen-BRIN rules
+(``OVb.*``) concern no transfer kind the suite certifies, so they never hold back a verdict; every
+other rule that applies and did not run and pass makes the verdict INCOMPLETE.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
 from oso import rules as dossier_rules
+from oso.profiles import Profile, Role, TransferKind
 
 KN_FLOW = "Kennisnet developer wiki, OSO use cases (Initiëren sessie, Opvragen dossier, Controleren/Afmelden sessie)"
 KN_NOTIF = "Kennisnet developer wiki, OSO:2022 Versturen Notificatie"
@@ -28,6 +35,11 @@ class Rule:
     level: str  # MUST | SHOULD
     roles: tuple[str, ...]  # doel, bron
     kind: str = "flow"  # flow | dossier
+    profiles: tuple[Profile, ...] = tuple(k.profile for k in TransferKind)  # the kinds of transfer it concerns
+
+    def applies(self, roles: Iterable[Role], transfers: Iterable[TransferKind]) -> bool:
+        """A run of these roles and transfer kinds must test this rule."""
+        return bool(set(self.roles) & set(roles)) and any(t.profile in self.profiles for t in transfers)
 
 
 FLOW_RULES = (
@@ -164,7 +176,8 @@ FLOW_RULES = (
     ),
     Rule(
         "BRON-SESSION-02",
-        "The bron answers only valid sessions: when the Traffic Center refuses, no dossier.",
+        "The bron answers only valid sessions: when the Traffic Center refuses the sessiecontrole, the bron "
+        "refuses with the Traffic Center's fault code (SessieOnbekend, SessieAfwijkend, ...) and sends no dossier.",
         KN_FLOW,
         "MUST",
         ("bron",),
@@ -185,23 +198,46 @@ FLOW_RULES = (
         ("bron",),
     ),
     Rule(
+        "BRON-DOSSIER-02",
+        "The dossier the bron sends is of the pupil asked for: BSN or onderwijsnummer, names and birth date.",
+        KN_FLOW,
+        "MUST",
+        ("bron",),
+    ),
+    Rule(
+        "BRON-DOSSIER-03",
+        "The dossier carries what was prepared: made from the pupil data by the LAS's own export as "
+        "docs/conformance.md maps it (tested in export mode; passthrough mode only shows that the dossier "
+        "handed in comes back unchanged, which leaves this rule untested).",
+        OSOKIT,
+        "MUST",
+        ("bron",),
+    ),
+    Rule(
         "BRON-VERZ-01",
-        "The bron honours dossierVerzameldatum: only a dossier prepared after it, else none.",
+        "The bron honours dossierVerzameldatum: without it the first dossier prepared; with it the newest "
+        "prepared after it, else the refusal GeenNieuwerDossier.",
         KN_VERZ,
         "MUST",
         ("bron",),
     ),
-    Rule("BRON-REFUSE-01", "No dossier that has not been prepared (klaargezet).", KN_FLOW, "MUST", ("bron",)),
+    Rule(
+        "BRON-REFUSE-01",
+        "No dossier that has not been prepared (klaargezet): the refusal DossierNietGereed.",
+        KN_FLOW,
+        "MUST",
+        ("bron",),
+    ),
     Rule(
         "BRON-REFUSE-02",
-        "No dossier that may not go to this doel (parents have not seen it).",
+        "No dossier that may not go to this doel (parents have not seen it): the refusal DossierNietToegestaan.",
         KN_FLOW,
         "MUST",
         ("bron",),
     ),
     Rule(
         "BRON-REFUSE-03",
-        "No dossier prepared before the summer once it has expired.",
+        "No dossier prepared in an earlier school year once it has expired (1 August): the refusal DossierVerlopen.",
         "Vendor practice (dossiers prepared before the summer expire after it)",
         "MUST",
         ("bron",),
@@ -215,8 +251,20 @@ def catalogue() -> dict[str, Rule]:
     """Every rule by id: the flow rules above and the dossier rules, which concern the bron's dossier."""
     out = {r.id: r for r in FLOW_RULES}
     for r in dossier_rules.RULES.values():
-        out[r.id] = Rule(r.id, r.text, r.source, r.level.value, ("bron",), "dossier")
+        profiles = tuple(p for p in Profile if r.id in dossier_rules_of(p))
+        out[r.id] = Rule(r.id, r.text, r.source, r.level.value, ("bron",), "dossier", profiles)
     return out
+
+
+@cache
+def dossier_rules_of(profile: Profile) -> frozenset[str]:
+    """The dossier rules a dossier of this profile must meet (those whose checks apply to its kind)."""
+    if profile is Profile.BINNENBRIN:
+        facts = dossier_rules.Facts(dossier_rules.BINNENBRIN, None)
+    else:
+        facts = dossier_rules.Facts(dossier_rules.OVERSTAP, profile.value.upper())
+    # OS03 is about a dossier of an unknown kind: any dossier may break it
+    return frozenset({c.rule.id for c in dossier_rules.CHECKS if c.matches(facts)} | {"OVa.OS03"})
 
 
 def rule(rule_id: str) -> Rule:

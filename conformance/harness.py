@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 from pathlib import Path
+from time import monotonic
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 
-from conformance.adapter import AdapterError, NotSupported, School, VendorAdapter, VendorInfo, load_adapter
+from conformance.adapter import AdapterError, School, VendorAdapter, VendorInfo, load_adapter
+from conformance.options import Prepare, RunOptions
+from conformance.pupildata import Version
 from oso import transport as t
+from oso.profiles import Role, TransferKind
 from simulator.client import OsoClient
 from simulator.mutants import vendor_under_test
 from simulator.pki import init_pki
@@ -29,42 +33,56 @@ from simulator.server import Running
 from simulator.service import VUT, Config
 from simulator.testing import World
 
-TRANSFERS = ("popo", "povo", "vovo")
-ROLES = ("doel", "bron")
-SECTORS = {"popo": ("po", "po"), "povo": ("po", "vo"), "vovo": ("vo", "vo")}  # (bron, doel) per transfer
+TRANSFERS = tuple(TransferKind)
+ROLES = tuple(Role)
+SECTORS = {kind: kind.sectors for kind in TransferKind}  # (bron, doel) per transfer
 COHORT = {"povo": 30, "popo": 10, "vovo": 10, "binnenbrin": 5}
 STRANGER = "andere-leverancier"  # a vendor with a certificate of the run's CA that no school mandated
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 @dataclass(frozen=True)
-class Options:
-    target: str = "reference"  # reference | mutant:<name> | the vendor's control URL
-    roles: tuple[str, ...] = ROLES
-    transfers: tuple[str, ...] = TRANSFERS
-    seed: int = 0
-    adapter: str | None = None
-    show_pgn: bool = False
-    tls: bool | None = None  # None: on for hosted targets (mutual TLS, as in production), off for URLs
+class Timeline:
+    """The LAS's now when the run started, and the moments the suite dates what it prepares.
+
+    Everything the suite prepares was prepared before that now, in the LAS's current school year
+    (1 August - 31 July), so that the LAS's own clock, never set, finds it valid; a dossier that must
+    have expired is prepared in the school year before. The LAS's clock is read from ``/info``
+    (``now``), or taken to be the real one, and runs on from there (:meth:`current`).
+    """
+
+    now: datetime
+    read_at: float = field(default_factory=monotonic, compare=False)  # when ``now`` was read
+
+    def current(self) -> datetime:
+        """The LAS's now at this moment: its now at the start and the time since (never before its clock)."""
+        return (self.now + timedelta(seconds=monotonic() - self.read_at)).astimezone(AMSTERDAM)
 
     @property
-    def hosted(self) -> bool:
-        """The LAS under test runs inside the simulator (the reference or a mutant)."""
-        return self.target == REFERENCE or self.target.startswith("mutant:")
+    def school_year(self) -> int:
+        """Y of the school year Y-(Y+1) the LAS is in."""
+        local = self.now.astimezone(AMSTERDAM)
+        return local.year if local.month >= 8 else local.year - 1
 
-    @property
-    def secure(self) -> bool:
-        return self.hosted if self.tls is None else self.tls
+    def moment(self, fraction: float) -> datetime:
+        """A moment of this school year before now: 0 is the first of August, 1 is now."""
+        start = datetime(self.school_year, 8, 1, tzinfo=AMSTERDAM)
+        return (start + (self.now - start) * fraction).astimezone(AMSTERDAM).replace(microsecond=0)
+
+    def last_year(self) -> datetime:
+        """Mid-June of the school year before: a dossier prepared then has expired (on 1 August)."""
+        return datetime.combine(datetime(self.school_year, 6, 15).date(), time(10, 0), AMSTERDAM)
 
 
 class Harness:
-    def __init__(self, options: Options, workdir: Path | None = None) -> None:
+    def __init__(self, options: RunOptions, workdir: Path | None = None) -> None:
         self.options = options
         self.own_workdir = workdir is None  # a temporary one (with the run's test keys) is removed at stop
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="osokit-conformance-"))
 
     def start(self) -> None:
         o = self.options
-        if o.secure and not o.hosted:
+        if o.secure and not o.target.hosted:
             raise AdapterError(
                 "--oso-tls on needs a hosted target (reference or mutant:<name>) in this version: "
                 "a vendor's own endpoints would have to trust the run's test CA"
@@ -72,16 +90,17 @@ class Harness:
         self.pki = init_pki(self.workdir / "pki", [REFERENCE, VUT, STRANGER]) if o.secure else None
         config = Config(
             data_dir=self.workdir / "simulator",
-            vut=vendor_under_test(o.target) if o.hosted else None,
+            vut=vendor_under_test(str(o.target)) if o.target.hosted else None,
             cohort=COHORT,
             show_pgn=True,
             tls=o.secure,
             pki_dir=self.pki.directory if self.pki else None,
         )
-        self.world = World(config, pki=self.pki, timeout=120)
-        self.adapter: VendorAdapter = load_adapter(o.adapter, o.target, self.url, self.world.verify)
+        self.world = World(config, pki=self.pki, timeout=120, port=o.port)
+        self.adapter: VendorAdapter = load_adapter(o.adapter, o.target, self.url, self.world.verify, o.timeout)
         self.vendor: VendorInfo = self.adapter.info()
-        if not o.hosted:
+        self.timeline = Timeline(self.vendor.now or datetime.now(AMSTERDAM))
+        if not o.target.hosted:
             self._register_vendor()
         if self.pki:
             self.admin.post(
@@ -91,8 +110,8 @@ class Harness:
         self.adapter.setup(f"{self.url}/tc", scheme["scheme"], scheme["key"])
         self.adapter.reset()
         self.pupils = {p["label"]: p for p in self.admin.get("/admin/pupils").json()["pupils"]}
+        self.pgns = {p["pgn"] for p in self.pupils.values()}  # every pupil number the run gave the LAS
         self.clock_start = self.admin.get("/admin/clock").json()["now"]
-        self.clock_settable = True
         self._second_aanleverpunt()
 
     def stop(self) -> None:
@@ -130,7 +149,7 @@ class Harness:
     def _register_vendor(self) -> None:
         v = self.vendor
         self.admin.post("/admin/register", json={"kind": "vendor", "id": v.vendor, "name": v.name, "number": 90})
-        for sector, school in {**v.doel, **v.bron}.items():
+        for sector, school in [*v.doel.items(), *v.bron.items()]:  # the doel and bron schools may differ
             if school.brin not in self.running.simulator.register.schools:
                 self.admin.post(
                     "/admin/register",
@@ -154,24 +173,31 @@ class Harness:
     # --- what the checks use -----------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Between checks: the clocks back to the start, no fault profile."""
+        """Between checks: the simulator's clock back to the start, no fault profile (the LAS's clock is
+        never set: the suite dates what it prepares relative to it)."""
         self.admin.post("/admin/clock", json={"set": self.clock_start})
         self.admin.post("/admin/faults", json={})
-        if not self.options.hosted and self.clock_settable:
-            try:
-                self.adapter.set_clock(datetime.fromisoformat(self.clock_start))
-            except NotSupported:
-                self.clock_settable = False
 
-    def set_clock(self, moment: str) -> None:
-        """The simulator's clock and the LAS's; a check that needs this is skipped when the LAS's cannot be set."""
-        self.admin.post("/admin/clock", json={"set": moment})
-        if not self.options.hosted:
-            try:
-                self.adapter.set_clock(datetime.fromisoformat(moment))
-            except NotSupported as exc:
-                self.clock_settable = False
-                pytest.skip(str(exc))
+    def prepare_update(self, label: str) -> datetime:
+        """A counterpart bron prepares the scripted pupil's update (after the eindtoets) now, on the LAS's
+        clock: after whatever the LAS did before, whatever its clock says. The simulator's clock goes
+        there too, so the bron offers the update (and it has not expired). The moment, for the words of
+        a failure."""
+        now = self.timeline.current()
+        self.admin.post(f"/admin/pupils/{label}", json={"updated": now.isoformat()}).raise_for_status()
+        self.admin.post("/admin/clock", json={"set": now.isoformat()}).raise_for_status()
+        return now
+
+    def prepare(self, transfer: str, state: str, versions: list[Version]) -> None:
+        """Make the LAS hold a pupil as bron, the way the run prepares: pupil data (export) or dossier XML.
+
+        Raises NotSupported when the adapter cannot."""
+        bron, pgn = self.bron_school(transfer).brin, versions[0].pgn
+        self.pgns.add(pgn)
+        if self.options.prepare is Prepare.PASSTHROUGH:
+            self.adapter.prepare(bron, pgn, state, [(v.prepared, v.xml) for v in versions])
+        else:
+            self.adapter.prepare_pupil(bron, pgn, state, [(v.prepared, v.data) for v in versions])
 
     def faults(self, toml: str) -> None:
         self.world.faults(toml)

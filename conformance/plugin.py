@@ -1,9 +1,16 @@
 """The conformance suite as a pytest plugin.
 
-Options (``--oso-target``, ``--oso-role``, ...), the ``oso_rule`` marker that ties each check to the
-rule it verifies, the session-wide :class:`~conformance.harness.Harness`, and the hooks that give
-every report its rule, role, transfer, evidence (the messages the check caused) and a command to
-re-run it. ``--oso-results FILE`` writes the run as ``results.json`` (schema osokit-results/1).
+Options (``--oso-target``, ``--oso-role``, ..., declared once in :mod:`conformance.options`), the
+``oso_rule`` marker that ties each check to the rule it verifies, the session-wide
+:class:`~conformance.harness.Harness`, and the hooks that give every report its rule, role,
+transfer, its failure in words (expected, found, where), evidence (the messages the check caused,
+the LAS's own first, those that show the failure marked) and a command to re-run it.
+``--oso-results FILE`` writes the run as ``results.json`` (schema osokit-results/2), with the
+verdict and what was not tested.
+
+The run stops early, with the reason in the results, when the LAS's control API stops answering
+(:class:`~conformance.adapter.Unreachable`), when the run's world cannot be set up, or when it
+passes its ``--oso-deadline``.
 
 Run it as ``osokit conformance run ...`` or as plain pytest:
 ``pytest --pyargs conformance.scenarios --oso-target reference``.
@@ -21,48 +28,42 @@ from typing import Any
 
 import pytest
 
-from conformance.catalogue import catalogue
-from conformance.harness import ROLES, TRANSFERS, Harness, Options
-from reports.results import Check, Results, RuleResult, Run, Summary, rule_outcome
+from conformance.adapter import AdapterError, NotSupported, Unreachable
+from conformance.catalogue import Rule, catalogue
+from conformance.expect import CheckFailed, NotTestable
+from conformance.harness import Harness
+from conformance.options import RunOptions
+from reports.results import OPEN, Check, Results, RuleResult, Run, Stopped, StopReason, Summary, Untested, rule_outcome
 from simulator.store import mask_pgns
 
 EVIDENCE_MESSAGES, EVIDENCE_CHARS = 40, 20_000
 _RESULTS = pytest.StashKey[dict[str, dict[str, Any]]]()  # by check id
-_STARTED = pytest.StashKey[float]()
+_REMEDIES = pytest.StashKey[dict[str, str]]()  # check id -> what would make the skipped or errored check testable
+_SELECTED = pytest.StashKey[list[dict[str, Any]]]()  # the checks selected for the run, as skipped ones
+_STOPPED = pytest.StashKey[list[Stopped]]()  # why the run stopped early (at most one)
+_STARTED = pytest.StashKey[tuple[float, float]]()  # wall clock and monotonic clock at the start
+_OPTIONS = pytest.StashKey[RunOptions]()
+_MARK = pytest.StashKey[int]()
+_FIXTURE_WINDOWS = pytest.StashKey[dict[str, tuple[int, int]]]()  # shared fixture -> the messages of its set-up
+_WINDOW_ROWS = pytest.StashKey[dict[tuple[int, int], list[dict[str, Any]]]]()  # those messages, read once
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("osokit", "OSO conformance (osokit)")
-    group.addoption(
-        "--oso-target",
-        default="reference",
-        help="the LAS under test: reference, mutant:<name>, or the URL of its control API",
-    )
-    group.addoption("--oso-role", default="both", choices=["doel", "bron", "both"], help="which role to check")
-    group.addoption("--oso-transfer", default=",".join(TRANSFERS), help="transfer kinds, e.g. popo,povo,vovo")
-    group.addoption("--oso-adapter", default=None, help="http (default), manual:INFO.json, or package.module:Class")
-    group.addoption("--oso-seed", type=int, default=0, help="seed for the dossiers the suite prepares")
-    group.addoption("--oso-results", default=None, help="write the results as JSON (osokit-results/1) here")
-    group.addoption("--oso-show-pgn", action="store_true", help="keep pupil numbers in clear in the evidence")
-    group.addoption(
-        "--oso-tls",
-        default="auto",
-        choices=["auto", "on", "off"],
-        help="mutual TLS between the parties (auto: on for hosted targets, off for a URL)",
-    )
-    group.addoption(
-        "--oso-keep",
-        action="store_true",
-        help="keep the run's simulator data and test keys (the folder is printed) instead of removing them",
-    )
-    group.addoption("--oso-command", default=None, help="the osokit command that started the run (set by osokit)")
+    RunOptions.add_arguments(group.addoption, pytest=True)
+    group.addoption("--oso-results", default=None, help="write the results as JSON (osokit-results/2) here")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "oso_rule(id): the catalogue rule this check verifies")
     config.addinivalue_line("markers", "oso_role(role): the role (doel or bron) a check module tests")
     config.stash[_RESULTS] = {}
-    config.stash[_STARTED] = time.time()
+    config.stash[_REMEDIES] = {}
+    config.stash[_SELECTED] = []
+    config.stash[_STOPPED] = []
+    config.stash[_STARTED] = (time.time(), time.monotonic())
+    config.stash[_FIXTURE_WINDOWS] = {}
+    config.stash[_WINDOW_ROWS] = {}
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -72,23 +73,10 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return f"osokit conformance: target {config.getoption('--oso-target')}, seed {config.getoption('--oso-seed')}"
 
 
-def options(config: pytest.Config) -> Options:
-    role = config.getoption("--oso-role")
-    transfers = tuple(x.strip() for x in config.getoption("--oso-transfer").split(",") if x.strip())
-    unknown = set(transfers) - set(TRANSFERS)
-    if unknown:
-        raise pytest.UsageError(
-            f"--oso-transfer: unknown transfer(s) {', '.join(sorted(unknown))}; choose from {', '.join(TRANSFERS)}"
-        )
-    return Options(
-        target=config.getoption("--oso-target"),
-        roles=ROLES if role == "both" else (role,),
-        transfers=transfers,
-        seed=config.getoption("--oso-seed"),
-        adapter=config.getoption("--oso-adapter"),
-        show_pgn=config.getoption("--oso-show-pgn"),
-        tls={"auto": None, "on": True, "off": False}[config.getoption("--oso-tls")],
-    )
+def options(config: pytest.Config) -> RunOptions:
+    if _OPTIONS not in config.stash:
+        config.stash[_OPTIONS] = RunOptions.from_values(config.getoption, pytest=True)
+    return config.stash[_OPTIONS]
 
 
 def _marker_arg(item: pytest.Item, name: str) -> str | None:
@@ -115,23 +103,54 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Remember every check selected (after all deselection), so one that never ran is reported as not run."""
+    o = options(session.config)
+    for item in session.items:
+        rule_id = _marker_arg(item, "oso_rule")
+        if rule_id in catalogue():  # (an unknown one has stopped the run as a usage error)
+            session.config.stash[_SELECTED].append(
+                {
+                    "id": item.nodeid,
+                    "name": item.name,
+                    "rule": rule_id,
+                    "level": catalogue()[rule_id].level,
+                    "role": _marker_arg(item, "oso_role"),
+                    "transfer": _transfer(item),
+                    "outcome": "skipped",
+                    "duration_s": 0.0,
+                    "rerun": o.rerun(item.nodeid),
+                }
+            )
+
+
 def _transfer(item: pytest.Item) -> str | None:
     callspec = getattr(item, "callspec", None)
     value = callspec.params.get("transfer") if callspec else None
     return str(value) if value is not None else None
 
 
+def _stop(session: pytest.Session, why: StopReason, message: str) -> None:
+    """End the run after the current check, saying why (once: the first reason is the story)."""
+    stopped = session.config.stash[_STOPPED]
+    if not stopped:
+        stopped.append(Stopped(why=why, message=message))
+        session.shouldstop = message
+
+
 @pytest.fixture(scope="session")
 def oso(request: pytest.FixtureRequest) -> Any:
     """The running harness: the simulator, the adapter, the suite's own SOAP client."""
     harness = Harness(options(request.config))
-    harness.own_workdir = not request.config.getoption("--oso-keep")
+    harness.own_workdir = not harness.options.keep
     if not harness.own_workdir:
         print(f"\nkeeping the run's simulator data and test keys in {harness.workdir}")
     try:
         harness.start()
-    except Exception:
+    except Exception as exc:
         harness.stop()
+        why: StopReason = "unreachable" if isinstance(exc, Unreachable) else "setup"
+        _stop(request.session, why, f"the run could not be set up: {exc}")
         raise
     yield harness
     harness.stop()
@@ -149,7 +168,28 @@ def _window(request: pytest.FixtureRequest) -> Any:
     yield None
 
 
-_MARK = pytest.StashKey[int]()
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Any:
+    """A shared fixture that makes the LAS act (the bron's dossiers, fetched once per module) keeps the
+    window of messages it caused: they are evidence of every check that uses it."""
+    if fixturedef.scope == "function" or "oso" not in fixturedef.argnames:
+        yield
+        return
+    harness: Harness = request.getfixturevalue("oso")
+    before = harness.mark()
+    yield
+    request.config.stash[_FIXTURE_WINDOWS][fixturedef.argname] = (before, harness.mark())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """After each check: past the run's deadline, the checks still to come are not started."""
+    yield
+    if nextitem is None or _marker_arg(item, "oso_rule") is None:
+        return
+    o = options(item.config)
+    if time.monotonic() - item.config.stash[_STARTED][1] > o.deadline:
+        _stop(item.session, "deadline", f"the run passed its deadline of {o.deadline:g} s (--deadline)")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -165,8 +205,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return  # the first thing that went wrong is the story
     rule = catalogue()[rule_id]
     o = options(item.config)
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(exc, Unreachable):
+        _stop(item.session, "unreachable", f"the LAS's control API stopped answering: {exc}")
     transfer, role = _transfer(item), _marker_arg(item, "oso_role")
-    rerun = _rerun(o, item.nodeid)
+    rerun = o.rerun(item.nodeid)
     for key, value in (
         ("rule", rule_id),
         ("level", rule.level),
@@ -176,14 +219,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     ):
         if (key, value) not in item.user_properties:
             item.user_properties.append((key, value))
-    outcome_name = (
-        "passed" if report.passed else "skipped" if report.skipped else ("error" if report.when != "call" else "failed")
-    )
-    message = None
-    if report.failed:
-        message = _message(report, o)
-    elif report.skipped and isinstance(report.longrepr, tuple):
-        message = str(report.longrepr[2]) if o.show_pgn else mask_pgns(str(report.longrepr[2]).encode()).decode()
+    if report.passed:
+        outcome_name = "passed"
+    elif report.skipped:
+        outcome_name = "skipped"
+    elif report.when != "call" or isinstance(exc, AdapterError):
+        outcome_name = "error"  # the check could not reach a verdict: set-up, or the control API failed
+    else:
+        outcome_name = "failed"
+    said = _said(report, exc, outcome_name)
+    if outcome_name in ("skipped", "error"):
+        item.config.stash[_REMEDIES][item.nodeid] = _remedy(exc, o)
+    evidence, no_evidence = ([], None) if report.passed else _evidence(item, o, _offending(exc))
+    masked = any([e.pop("masked") for e in evidence])
+    for key, text in said.items():
+        if text and not o.show_pgn:
+            said[key] = _mask(text)
+            masked |= said[key] != text
     duration = report.duration + (checks[item.nodeid]["duration_s"] if item.nodeid in checks else 0)
     checks[item.nodeid] = {
         "id": item.nodeid,
@@ -194,66 +246,129 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         "transfer": transfer,
         "outcome": outcome_name,
         "duration_s": round(duration, 4),
-        "message": message,
-        "evidence": _evidence(item, o) if not report.passed else [],
+        **{key: said.get(key) for key in ("message", "expected", "found", "where")},
+        "masked": masked,
+        "no_evidence": no_evidence if outcome_name in ("failed", "error") else None,
+        "evidence": evidence,
         "rerun": rerun,
     }
 
 
-def _message(report: pytest.TestReport, o: Options) -> str:
+def _said(report: pytest.TestReport, exc: BaseException | None, outcome: str) -> dict[str, str | None]:
+    """The check's message, and for a failure expected, found and where, in words."""
+    if outcome == "passed":
+        return {}
+    if isinstance(exc, CheckFailed):
+        return {"message": exc.text, "expected": exc.expected, "found": exc.found, "where": exc.where}
+    if isinstance(exc, NotTestable):
+        return {"message": exc.reason}
+    if outcome == "skipped":
+        text = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        return {"message": text.removeprefix("Skipped: ")}
+    if isinstance(exc, AssertionError) and exc.args:
+        # a plain assert: its own message, without pytest's rewritten explanation ("assert 2 == 1 ...")
+        return {"message": str(exc.args[0]).split("\nassert ")[0][:4000]}
+    if isinstance(exc, AdapterError):
+        return {"message": str(exc)[:4000]}
+    if exc is not None and outcome == "failed":
+        return {"message": f"the check could not go on: {type(exc).__name__}: {exc}"[:4000]}
     crash = getattr(report.longrepr, "reprcrash", None)
-    text = (crash.message if crash is not None else str(report.longrepr))[:4000]
-    return text if o.show_pgn else mask_pgns(text.encode()).decode()
+    return {"message": (crash.message if crash is not None else str(exc or report.longrepr))[:4000]}
 
 
-def _evidence(item: pytest.Item, o: Options) -> list[dict[str, Any]]:
+def _remedy(exc: BaseException | None, o: RunOptions) -> str:
+    """What would make a skipped or errored check testable."""
+    if isinstance(exc, NotTestable):
+        return exc.remedy
+    if isinstance(exc, NotSupported) or isinstance(getattr(exc, "__context__", None), NotSupported):
+        return (exc if isinstance(exc, NotSupported) else exc.__context__).remedy  # type: ignore[union-attr]
+    if isinstance(exc, AdapterError):
+        return f"make the LAS's control API answer every call, within --timeout ({o.timeout:g} s), and run again"
+    return "remove the cause the reason gives and run again"
+
+
+def _offending(exc: BaseException | None) -> set[int]:
+    return set(exc.messages) if isinstance(exc, CheckFailed) else set()
+
+
+def _mask(text: str) -> str:
+    return mask_pgns(text.encode()).decode()
+
+
+def _evidence(item: pytest.Item, o: RunOptions, offending: set[int]) -> tuple[list[dict[str, Any]], str | None]:
+    """The messages of the check's window and of the shared fixtures it uses, or why there are none: those
+    that show the failure and the LAS's own exchanges first, then the rest, at most EVIDENCE_MESSAGES."""
     mark = item.stash.get(_MARK, None)
     harness = getattr(item, "funcargs", {}).get("oso")
     if mark is None or harness is None:
-        return []
+        return [], "the check ended before the simulator was running, so no message was exchanged"
+    windows, read = item.config.stash[_FIXTURE_WINDOWS], item.config.stash[_WINDOW_ROWS]
+    shared = [windows[name] for name in getattr(item, "fixturenames", ()) if name in windows]
     try:
-        rows = harness.messages(mark)[:EVIDENCE_MESSAGES]
-    except Exception:  # noqa: BLE001 - evidence is best effort; the outcome stands without it
-        return []
-    out = []
-    for m in rows:
-        body = m.get("body") or ""
-        if not o.show_pgn:
-            body = mask_pgns(body.encode()).decode()
-        out.append(
-            {
-                "id": m["id"],
-                "at": m["at"],
-                "direction": m["direction"],
-                "endpoint": m["endpoint"],
-                "operation": m["operation"],
-                "vendor": m["vendor"],
-                "status": m["http_status"],
-                "fault": m["fault"],
-                "body": body[:EVIDENCE_CHARS],
-            }
-        )
-    return out
+        for before, after in shared:
+            if (before, after) not in read:
+                read[(before, after)] = [m for m in harness.messages(before) if m["id"] <= after]
+        rows = [m for window in shared for m in read[window]]
+        rows = sorted({m["id"]: m for m in [*rows, *harness.messages(mark)]}.values(), key=lambda m: m["id"])
+    except Exception as exc:  # noqa: BLE001 - evidence is best effort; the outcome stands without it
+        return [], f"the simulator's message log could not be read: {exc}"
+    if not rows:
+        return [], "no message was exchanged in this check before it ended"
+    chosen = evidence_rows(rows, offending, _own_exchanges(rows, harness))
+    return [_evidence_item(m, o, m["exchange"] in offending) for m in chosen], None
 
 
-def _rerun(o: Options, nodeid: str) -> str:
-    parts = [
-        "osokit",
-        "conformance",
-        "run",
-        "--target",
-        o.target,
-        "--role",
-        "both" if len(o.roles) == 2 else o.roles[0],
-        "--transfer",
-        ",".join(o.transfers),
-        "--seed",
-        str(o.seed),
-    ]
-    if o.adapter:
-        parts += ["--adapter", o.adapter]
-    parts += ["--only", nodeid, "--out", "out/rerun"]
-    return shlex.join(parts)
+def evidence_rows(rows: list[dict[str, Any]], *first: set[int], limit: int = EVIDENCE_MESSAGES) -> list[dict[str, Any]]:
+    """At most ``limit`` logged messages, in log order: those of the exchanges in ``first`` (in the order of
+    the sets given) before the others, so a long window never pushes out what matters."""
+    order = [m["id"] for exchanges in first for m in rows if m["exchange"] in exchanges] + [m["id"] for m in rows]
+    keep = set(list(dict.fromkeys(order))[:limit])
+    return [m for m in rows if m["id"] in keep]
+
+
+def _own_exchanges(rows: list[dict[str, Any]], harness: Harness) -> set[int]:
+    """The exchanges the LAS under test took part in: sent by it, or sent to one of its aanleverpunten."""
+    vendor = getattr(harness, "vendor", None)
+    if vendor is None:
+        return set()
+    schools = [*vendor.doel.values(), *vendor.bron.values()]
+    marks = {s.routeringskenmerk for s in schools}
+    urls = tuple(s.url for s in schools)
+    return {
+        m["exchange"]
+        for m in rows
+        if m["vendor"] == vendor.vendor
+        or m["endpoint"].startswith(urls)
+        or any(rk in (m.get("body") or "") for rk in marks)
+    }
+
+
+def _evidence_item(m: dict[str, Any], o: RunOptions, offending: bool) -> dict[str, Any]:
+    body = m.get("body") or ""
+    headers = dict(m.get("headers") or {}) or None
+    masked = False
+    if not o.show_pgn:
+        hidden = _mask(body)
+        masked = hidden != body
+        body = hidden
+        if headers:
+            shown = {k: _mask(str(v)) for k, v in headers.items()}
+            masked |= shown != headers
+            headers = shown
+    return {
+        "id": m["id"],
+        "at": m["at"],
+        "direction": m["direction"],
+        "endpoint": m["endpoint"],
+        "operation": m["operation"],
+        "vendor": m["vendor"],
+        "status": m["http_status"],
+        "fault": m["fault"],
+        "headers": {k: str(v) for k, v in headers.items()} if headers else None,
+        "offending": offending,
+        "body": body[:EVIDENCE_CHARS],
+        "masked": masked,
+    }
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -263,37 +378,56 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def results(config: pytest.Config) -> Results:
-    """The run as osokit-results/1: the run, a summary, every rule with its coverage, every check."""
+    """The run as osokit-results/2: the run, a summary with the verdict, what was not tested and why,
+    every rule of the chosen roles with its coverage, every check."""
     o = options(config)
-    checks = [Check.from_dict(c) for c in config.stash[_RESULTS].values()]
+    stopped = next(iter(config.stash[_STOPPED]), None)
+    ran = config.stash[_RESULTS]
+    not_run = [c for c in config.stash[_SELECTED] if c["id"] not in ran]
+    why = stopped.message if stopped else "the run ended before this check"
+    for c in not_run:
+        config.stash[_REMEDIES][c["id"]] = {
+            "deadline": f"give the run more time (--deadline, now {o.deadline:g} s) or make the LAS answer faster",
+            "unreachable": "make the LAS's control API answer and run again",
+        }.get(stopped.why if stopped else "", "fix the error that ended the run and run again")
+    checks = [Check.from_dict(c) for c in [*ran.values(), *({**c, "message": f"not run: {why}"} for c in not_run)]]
     by_rule: dict[str, list[Check]] = {}
     for c in checks:
         by_rule.setdefault(c.rule, []).append(c)
-    rules = tuple(
-        RuleResult(
-            id=rule.id,
-            text=rule.text,
-            source=rule.source,
-            level=rule.level,
-            roles=rule.roles,
-            checks=tuple(c.id for c in by_rule.get(rule.id, [])),
-            result=rule_outcome(by_rule.get(rule.id, [])),
+    rules, untested = [], []
+    for rule in catalogue().values():
+        if not set(rule.roles) & set(o.roles):
+            continue
+        own = by_rule.get(rule.id, [])
+        applies = rule.applies(o.roles, o.transfers)
+        result = rule_outcome(own) if own or applies else "not-applicable"
+        rules.append(
+            RuleResult(
+                id=rule.id,
+                text=rule.text,
+                source=rule.source,
+                level=rule.level,
+                roles=rule.roles,
+                checks=tuple(c.id for c in own),
+                result=result,
+            )
         )
-        for rule in catalogue().values()
-        if set(rule.roles) & set(o.roles)
-    )
-    started, finished = config.stash[_STARTED], time.time()
+        if result in OPEN:
+            untested.append(_not_tested(rule, own, config))
+    untested.sort(key=lambda u: u.level != "MUST")
+    started, finished = config.stash[_STARTED][0], time.time()
     run = Run(
         id=str(uuid.uuid4()),
         started=datetime.fromtimestamp(started, UTC).isoformat(),
         finished=datetime.fromtimestamp(finished, UTC).isoformat(),
         duration_s=round(finished - started, 3),
         seed=o.seed,
-        target=o.target,
-        mutant=o.target.removeprefix("mutant:") if o.target.startswith("mutant:") else None,
+        target=str(o.target),
+        mutant=o.target.mutant,
         roles=o.roles,
         transfers=o.transfers,
         adapter=o.adapter or "http",
+        prepare=o.prepare.value,
         simulator={"scenario": "default", "zoeksleutel": "hmac-sha256", "tls": o.secure},
         versions={
             "osokit": version("osokit"),
@@ -303,6 +437,40 @@ def results(config: pytest.Config) -> Results:
             "faker": version("faker"),
             "gegevensset": "2019.1",
         },
-        command=config.getoption("--oso-command") or "pytest " + shlex.join(config.invocation_params.args),
+        command=o.command or "pytest " + shlex.join(config.invocation_params.args),
+        stopped=stopped,
     )
-    return Results(run=run, summary=Summary.of(checks), rules=rules, checks=tuple(checks))
+    return Results(
+        run=run,
+        summary=Summary.of(checks, untested, stopped),
+        untested=tuple(untested),
+        rules=tuple(rules),
+        checks=tuple(checks),
+    )
+
+
+def _not_tested(rule: Rule, own: list[Check], config: pytest.Config) -> Untested:
+    """Why a rule that applies was not tested, and what would make it testable."""
+    remedies = config.stash[_REMEDIES]
+    open_checks = [c for c in own if c.outcome in ("skipped", "error")]
+    if open_checks:
+        reasons = [
+            (c.message or "skipped") if c.outcome == "skipped" else f"the check could not reach a verdict: {c.message}"
+            for c in open_checks
+        ]
+        remedy = "; ".join(dict.fromkeys(remedies.get(c.id, "fix what the message says") for c in open_checks))
+        reason = "; ".join(dict.fromkeys(reasons))
+    elif _narrowed(config):
+        reason = "not selected: the run was limited to some checks (--only)"
+        remedy = "run without --only"
+    else:
+        reason = "osokit has no check for this rule yet"
+        remedy = "none in this osokit version: the verdict cannot be PASS until osokit checks it"
+    return Untested(
+        rule=rule.id, level=rule.level, reason=reason, remedy=remedy, checks=tuple(c.id for c in open_checks)
+    )
+
+
+def _narrowed(config: pytest.Config) -> bool:
+    """The run was given single checks (``path::test``) or a -k/-m selection, not the whole suite."""
+    return any("::" in str(a) for a in config.args) or bool(config.getoption("keyword") or config.getoption("markexpr"))

@@ -1,8 +1,9 @@
 """Running the suite: one conformance run, the rules catalogue with coverage, the mutation run.
 
 A run is pytest over :mod:`conformance.scenarios` with the osokit plugin, then the three reports.
-Exit codes follow the CLI: 0 every MUST check passed, 1 a MUST check failed, 2 the run could not
-be set up (unknown target, unreachable control API, bad adapter).
+Exit codes follow the CLI: 0 every MUST rule that applies ran and passed (PASS), 1 a MUST check
+failed (FAIL), 2 the run could not be set up or its LAS stopped answering, 3 no MUST check failed
+but a MUST rule was not tested (INCOMPLETE).
 """
 
 from __future__ import annotations
@@ -22,66 +23,29 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conformance.adapter import AdapterError, load_adapter
+from conformance.adapter import AdapterError, HttpAdapter, VendorInfo, load_adapter
 from conformance.catalogue import Rule, catalogue
+from conformance.options import RunOptions, Target
 from oso.errors import UserError
+from oso.profiles import Role, TransferKind
 from reports import write_all
-from reports.results import Results, ResultsError
-from simulator.register import REFERENCE
+from reports.results import PASSTHROUGH_NOTE, Results, ResultsError, Untested
 
 SCENARIOS = Path(__file__).parent / "scenarios"
-PASSED, FAILED, SETUP_ERROR = 0, 1, 2
+PASSED, FAILED, SETUP_ERROR, INCOMPLETE = 0, 1, 2, 3
+EXIT_CODES = {"pass": PASSED, "fail": FAILED, "error": SETUP_ERROR, "incomplete": INCOMPLETE}
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 class SetupError(UserError):
     """The run cannot start: what is wrong and how to fix it, in one line (exit code 2)."""
 
 
-@dataclass(frozen=True)
-class RunRequest:
-    target: str = REFERENCE
-    role: str = "both"
-    transfers: tuple[str, ...] = ("popo", "povo", "vovo")
-    adapter: str | None = None
-    seed: int = 0
-    out: Path = Path("out/conformance")
-    only: tuple[str, ...] = ()  # check ids to run alone (as a report's rerun line gives them)
-    tls: str = "auto"
-    show_pgn: bool = False
-    keep: bool = False  # keep the run's simulator data and test keys
-    lang: str = "en"  # the language of report.html
-    command: str | None = None  # the osokit command line, kept in results.json
-
-    def pytest_args(self, results: Path) -> list[str]:
-        paths = [str(SCENARIOS / check) for check in self.only] or [str(SCENARIOS)]
-        args = [
-            *paths,
-            "--rootdir",
-            str(SCENARIOS),
-            "-c",
-            str(SCENARIOS / "pytest.ini"),
-            "--oso-target",
-            self.target,
-            "--oso-role",
-            self.role,
-            "--oso-transfer",
-            ",".join(self.transfers),
-            "--oso-seed",
-            str(self.seed),
-            "--oso-results",
-            str(results),
-            "--oso-tls",
-            self.tls,
-        ]
-        if self.adapter:
-            args += ["--oso-adapter", self.adapter]
-        if self.show_pgn:
-            args.append("--oso-show-pgn")
-        if self.keep:
-            args.append("--oso-keep")
-        if self.command:
-            args += ["--oso-command", self.command]
-        return args
+def pytest_args(options: RunOptions, results: Path) -> list[str]:
+    """pytest's arguments for this run: the checks (all, or those of --only), the suite's own ini, the options."""
+    paths = [str(SCENARIOS / check) for check in options.only] or [str(SCENARIOS)]
+    ini = ["--rootdir", str(SCENARIOS), "-c", str(SCENARIOS / "pytest.ini")]
+    return [*paths, *ini, "--oso-results", str(results), *options.pytest_args()]
 
 
 @dataclass
@@ -92,90 +56,158 @@ class Outcome:
     error: str | None = None
 
 
-def preflight(request: RunRequest, *, allow_remote: bool = False) -> None:
-    """Fail fast, with the fix, on what would otherwise error every check."""
-    for check in request.only:
+def preflight(options: RunOptions, *, allow_remote: bool = False) -> None:
+    """Fail fast, with the fix, on what would otherwise error every check: before the first check runs."""
+    for check in options.only:
         if not (SCENARIOS / check.partition("::")[0]).is_file() or "::" not in check:
             raise SetupError(
                 f"--only {check}: no such check; give its id as a report does, e.g. "
                 "test_bron.py::test_dossier_verzameldatum_is_honoured"
             )
-    target = request.target
-    if target.startswith("mutant:"):
+    target = options.target
+    if target.mutant is not None:
         from simulator.mutants import MUTANTS
 
-        if target.removeprefix("mutant:") not in MUTANTS:
+        if target.mutant not in MUTANTS:
             raise SetupError(f"--target {target}: no such mutant (`osokit conformance mutants --list` lists them)")
-    elif target.startswith(("http://", "https://")):
-        host = urlsplit(target).hostname or ""
-        if host not in ("127.0.0.1", "::1", "localhost") and not allow_remote:
-            raise SetupError(
-                f"--target {target}: osokit talks to loopback only (127.0.0.1 or ::1); "
-                "run the LAS's test environment on this machine"
-            )
-        if request.adapter in (None, "", "http"):
-            with contextlib.closing(load_adapter("http", target, target)) as adapter:
-                try:
-                    adapter.info()
-                except AdapterError as exc:
-                    raise SetupError(f"--target {target} is not reachable as a control API: {exc}") from None
-    elif target != REFERENCE:
+    if target.url is not None:
+        _preflight_url(options, target.url, allow_remote)
+    _preflight_adapter(options)
+    _preflight_out(options.out)
+
+
+def _preflight_url(options: RunOptions, url: str, allow_remote: bool) -> None:
+    if urlsplit(url).hostname not in LOOPBACK and not allow_remote:
         raise SetupError(
-            f"--target {target!r}: use reference, mutant:<name>, or the http(s) URL of the LAS's "
-            "control API (conformance/control-api.yaml)"
+            f"--target {url}: osokit talks to loopback only (127.0.0.1 or ::1); "
+            "run the LAS's test environment on this machine"
         )
-    if request.adapter and not request.adapter.startswith(("http", "manual")):
+    if options.adapter in (None, "", "http"):
+        with contextlib.closing(HttpAdapter(url, timeout=options.timeout)) as adapter:
+            try:
+                adapter.info()
+            except AdapterError as exc:
+                if adapter.failed_in_row:
+                    raise SetupError(f"--target {url} is not reachable as a control API: {exc}") from None
+                raise SetupError(f"--target {url}: its GET /info is not usable: {exc}") from None
+
+
+def _preflight_adapter(options: RunOptions) -> None:
+    spec = options.adapter
+    if not spec or spec == "http":
+        return
+    if spec.startswith("manual"):
+        _, _, path = spec.partition(":")
+        if not path:
+            raise SetupError("--adapter manual needs the vendor info file: --adapter manual:vendor.json")
         try:
-            load_adapter(request.adapter, "http://127.0.0.1:9", "http://127.0.0.1:9").close()
+            VendorInfo.load(Path(path))
         except AdapterError as exc:
-            raise SetupError(str(exc)) from None
-        except Exception:  # noqa: BLE001, S110 - constructed fine; only loading errors are setup errors
+            raise SetupError(f"--adapter {spec}: {exc}") from None
+        return
+    try:
+        load_adapter(spec, Target(url="http://127.0.0.1:9"), "http://127.0.0.1:9").close()
+    except AdapterError as exc:
+        raise SetupError(str(exc)) from None
+    except Exception:  # noqa: BLE001, S110 - constructed fine; only loading errors are setup errors
+        pass
+
+
+def _preflight_out(out: Path) -> None:
+    """The reports can be written in ``out`` (or in the folder that will hold it): nothing is made yet, so a
+    run that never gets to its reports leaves no folder behind."""
+    existing = next(p for p in (out, *out.parents) if p.exists())
+    try:
+        if not existing.is_dir():
+            raise NotADirectoryError(f"{existing} is a file")
+        with tempfile.TemporaryFile(dir=existing):
             pass
+    except OSError as exc:
+        raise SetupError(f"--out {out}: the reports cannot be written there ({exc.strerror or exc})") from None
 
 
-def run(request: RunRequest, *, quiet: bool = False) -> Outcome:
+def run(options: RunOptions, *, quiet: bool = False) -> Outcome:
     """One conformance run: pytest in this process, then results.json, junit.xml and report.html in ``out``."""
-    preflight(request)
+    preflight(options)
     with tempfile.TemporaryDirectory(prefix="osokit-run-") as tmp:
         raw = Path(tmp) / "results.json"
-        args = request.pytest_args(raw) + (["-p", "no:terminal"] if quiet else ["-q", "--tb=no", "-rfE"])
+        args = pytest_args(options, raw) + (["-p", "no:terminal"] if quiet else ["-q", "--tb=no", "-rfE"])
         code = pytest.main(args)
-        if code == pytest.ExitCode.INTERRUPTED:  # Ctrl-C or SIGTERM: what ran is not a verdict
-            raise KeyboardInterrupt
+        interrupted = code == pytest.ExitCode.INTERRUPTED
         if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR) or not raw.exists():
+            if interrupted:
+                raise KeyboardInterrupt
             return Outcome(SETUP_ERROR, None, error=f"pytest could not run the suite (exit code {int(code)})")
         try:
             results = Results.load(raw)
         except ResultsError as exc:
+            if interrupted:
+                raise KeyboardInterrupt from None
             return Outcome(SETUP_ERROR, None, error=str(exc))
+    if interrupted and results.run.stopped is None:  # Ctrl-C or SIGTERM: what ran is not a verdict
+        raise KeyboardInterrupt  # (a run the suite itself stopped, at its deadline or a LAS gone, says why)
     if code == pytest.ExitCode.NO_TESTS_COLLECTED or not results.checks:
         return Outcome(
             SETUP_ERROR,
             results,
-            write_all(results, request.out, lang=request.lang),
+            write_all(results, options.out, lang=options.lang),
             error="no checks matched (--only, --role and --transfer select nothing)",
         )
-    paths = write_all(results, request.out, lang=request.lang)
-    if results.summary.verdict == "error":
+    paths = write_all(results, options.out, lang=options.lang)
+    verdict = results.summary.verdict
+    if verdict == "error":
+        stopped = results.run.stopped
         first = next((c.message for c in results.checks if c.message), "every check errored")
-        return Outcome(SETUP_ERROR, results, paths, error=f"the run could not be set up: {first}")
-    return Outcome(FAILED if results.summary.verdict == "fail" else PASSED, results, paths)
+        error = stopped.message if stopped else f"the run could not be set up: {first}"
+        return Outcome(SETUP_ERROR, results, paths, error=error)
+    return Outcome(EXIT_CODES[verdict], results, paths)
+
+
+SHOWN_FAILURES = 20
+"""Failing checks ``conformance run`` lists on the console; the reports hold them all."""
 
 
 def describe(outcome: Outcome, elapsed: float) -> str:
-    """What the CLI prints after a run: the verdict, the counts, where the reports are."""
+    """What the CLI prints after a run: what was not tested (first), the failing checks, the verdict with
+    the counts, the reports."""
     lines = []
     if outcome.results is not None:
+        lines += not_tested_lines(outcome.results.untested)
+        failures = outcome.results.failures
+        for check in failures[:SHOWN_FAILURES]:
+            message = (check.message or "").split("\n")[0][:160]
+            line = f"{check.outcome.upper():<6} {check.level:<6} {check.id} [{check.rule}]"
+            lines.append(f"{line}: {message}" if message else line)
+        if len(failures) > SHOWN_FAILURES:
+            lines.append(f"... and {len(failures) - SHOWN_FAILURES} more failing checks: see the reports")
         s = outcome.results.summary
         lines.append(
             f"verdict: {s.verdict.upper()} - {s.total} checks: {s.passed} passed, {s.failed} failed, "
             f"{s.skipped} skipped, {s.errors} errors (MUST failed: {s.must_failed}, SHOULD failed: "
-            f"{s.should_failed}) in {elapsed:.1f} s"
+            f"{s.should_failed}, MUST rules not tested: {s.untested}) in {elapsed:.1f} s"
         )
+    if outcome.results is not None and outcome.results.run.export_untested:
+        lines.append(f"note: {PASSTHROUGH_NOTE}; run with --prepare export to test it")
     if outcome.reports:
         lines.append("reports:")
         lines += [f"  {kind:<5} {path}" for kind, path in outcome.reports.items()]
     return "\n".join(lines)
+
+
+def not_tested_lines(untested: tuple[Untested, ...], shown: int = 8) -> list[str]:
+    """What was not tested, grouped by reason: the rules, why, and what would make them testable."""
+    if not untested:
+        return []
+    must = sum(u.level == "MUST" for u in untested)
+    lines = [f"not tested: {must} MUST and {len(untested) - must} SHOULD rule(s) that apply to this run:"]
+    groups: dict[tuple[str, str], list[Untested]] = {}
+    for u in untested:
+        groups.setdefault((u.reason, u.remedy), []).append(u)
+    for (reason, remedy), items in groups.items():
+        ids = [f"{u.rule} ({u.level})" for u in items]
+        more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+        lines += [f"  {', '.join(ids[:shown])}{more}:", f"      why: {reason}", f"      to test it: {remedy}"]
+    return lines
 
 
 # --- the catalogue with coverage ------------------------------------------------------------------
@@ -246,9 +278,9 @@ class MutantResult:
         return bool(self.caught_by) and self.error is None
 
 
-def _run_in_subprocess(request: RunRequest, results: Path, timeout: float) -> tuple[Results | None, str | None]:
+def _run_in_subprocess(options: RunOptions, results: Path, timeout: float) -> tuple[Results | None, str | None]:
     """A run in a fresh interpreter: mutants run side by side and one mutant's crash stays its own."""
-    args = [sys.executable, "-m", "pytest", *request.pytest_args(results), "-p", "no:terminal"]
+    args = [sys.executable, "-m", "pytest", *pytest_args(options, results), "-p", "no:terminal"]
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     try:
         done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env, check=False)
@@ -266,8 +298,13 @@ def run_mutant(name: str, out: Path, seed: int = 0, timeout: float = 300.0) -> M
     from simulator.mutants import MUTANTS
 
     m = MUTANTS[name]
-    request = RunRequest(target=f"mutant:{name}", role=m.role, transfers=m.transfers, seed=seed)
-    results, error = _run_in_subprocess(request, out / f"{name}.json", timeout)
+    options = RunOptions(
+        target=Target(mutant=name),
+        roles=(Role(m.role),),
+        transfers=tuple(TransferKind(t) for t in m.transfers),
+        seed=seed,
+    )
+    results, error = _run_in_subprocess(options, out / f"{name}.json", timeout)
     if results is None:
         return MutantResult(name, m.defect, m.role, (), 0, error)
     if results.summary.verdict == "error":

@@ -67,19 +67,21 @@ def check_target(url: str) -> str:
 
 @dataclass
 class Simulator:
-    """``osokit serve`` as a child process on a free loopback port, for one run."""
+    """``osokit serve`` as a child process for one run, on ``port`` (0: a free one)."""
 
     data_dir: Path
     args: list[str] = field(default_factory=list)
     url: str = ""
     process: subprocess.Popen[str] | None = None
+    port: int = 0
 
     def start(self) -> None:
         """Launch without waiting, so several simulators can build their cohorts at once."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = (self.data_dir / "serve.log").open("w", encoding="utf-8")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "osokit.cli", "serve", "--port", "0", "--data-dir", str(self.data_dir), *self.args],
+            [sys.executable, "-m", "osokit.cli", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)]
+            + self.args,
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
@@ -272,6 +274,7 @@ class LoadRun:
     user_classes: tuple[str, ...] = ()
     seed: int = 0
     max_requests: int = 2_000_000
+    port: int = 0  # with start_simulator: the simulator's (0: a free one)
 
 
 def load_run(r: LoadRun) -> int:
@@ -334,7 +337,7 @@ def _simulator_for(r: LoadRun) -> Iterator[str]:
             raise LoadError(f"--faults {r.faults}: no such file")
         args += ["--faults", str(r.faults)]
     print(f"starting a simulator ({r.cohort:,} povo pupils) in {r.out / 'simulator'} ...", file=sys.stderr)
-    with Simulator(r.out / "simulator", args) as sim:
+    with Simulator(r.out / "simulator", args, port=r.port) as sim:
         yield check_target(sim.url)
 
 
@@ -346,6 +349,7 @@ class Replay:
     out: Path = Path("out/replay")
     max_duration: float = 7200.0
     shards: int = 0  # simulator instances; 0: one per CPU core
+    port: int = 0  # shard k listens on port + k (0: free ports)
 
 
 def replay(r: Replay) -> int:
@@ -363,7 +367,7 @@ def replay(r: Replay) -> int:
     print(f"starting {shards} simulator(s) with {r.cohort:,} povo pupils in {r.out} ...", file=sys.stderr)
     started_sim = time.monotonic()
     with contextlib.ExitStack() as stack:
-        sims = [Simulator(r.out / f"simulator-{k}", args) for k in range(shards)]
+        sims = [Simulator(r.out / f"simulator-{k}", args, port=r.port + k if r.port else 0) for k in range(shards)]
         for sim in sims:
             stack.callback(sim.__exit__)
             sim.start()

@@ -86,6 +86,7 @@ class Answer:
     message: Any = None  # the typed answer when it never left the process (so it is not parsed again)
     fault: OsoFault | None = None  # the fault it stands for, when known without parsing the body
     injected: str | None = None  # DROPPED or HTTP_ERROR: the fault profile answered instead of the addressee
+    wire: str | None = None  # DROPPED or HTTP_ERROR: the addressee itself gave no SOAP answer (a faulty LAS)
     elapsed_ms: float | None = None  # the round trip, when a transport timed it
     repeat: Answer | None = None  # the answer to a copy sent right after (a fault profile's duplicate)
 
@@ -105,10 +106,15 @@ class Answer:
         return cls(None, fault=OsoFault(code, f"{call.url}: {why}"), injected=injected)
 
     @property
+    def dropped(self) -> bool:
+        """No answer at all: the connection is closed instead (by the fault profile or the addressee)."""
+        return DROPPED in (self.injected, self.wire)
+
+    @property
     def code(self) -> str | None:
         """What the evidence log notes for this answer: the fault profile's doing, a fault code, or None."""
-        if self.injected:
-            return self.injected
+        if self.injected or self.wire:
+            return self.injected or self.wire
         if self.fault is not None:
             return self.fault.code
         found = envelope.fault_in(self.body) if self.status != 200 else None

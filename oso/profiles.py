@@ -43,6 +43,34 @@ class Profile(StrEnum):
         )
 
 
+class TransferKind(StrEnum):
+    """The three kinds of transfer between schools that the conformance suite certifies.
+
+    A profile minus binnen-BRIN (a move inside one school board is not a transfer between two LASes'
+    schools); valued like :class:`Profile`, so ``Profile(kind)`` is the dossier profile it carries.
+    """
+
+    POPO = "popo"
+    POVO = "povo"
+    VOVO = "vovo"
+
+    @property
+    def profile(self) -> Profile:
+        return Profile(self.value)
+
+    @property
+    def sectors(self) -> tuple[str, str]:
+        """(bron, doel): the sectors (po, vo) of the old and the new school."""
+        return (self.value[:2], self.value[2:])
+
+
+class Role(StrEnum):
+    """The side a LAS plays in a transfer: doel (the new school, it asks) or bron (the old school, it serves)."""
+
+    DOEL = "doel"
+    BRON = "bron"
+
+
 class Overstap(StrEnum):
     """metadata/overstap in an overstapdossier."""
 

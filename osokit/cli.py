@@ -1,7 +1,8 @@
 """The ``osokit`` command: thin subcommands that parse arguments and call one package each.
 
 Exit codes: 0 success; 1 the checked thing failed (invalid dossiers, failed conformance, SLO
-breach); 2 usage or setup errors (bad arguments, unreadable files, unreachable target).
+breach); 2 usage or setup errors (bad arguments, unreadable files, unreachable target); 3 a
+conformance run that is INCOMPLETE (no MUST check failed, but a MUST rule was not tested).
 Errors are one line on stderr; ``OSOKIT_DEBUG=1`` adds the traceback of an internal error.
 
 Arguments are checked in two steps before any work starts (:func:`parse`): argparse for syntax, then
@@ -19,7 +20,9 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
+from urllib.parse import urlsplit
 
+from conformance.options import RunOptions
 from oso.errors import UserError
 from oso.profiles import Profile
 from reports.i18n import LANGUAGES
@@ -342,49 +345,17 @@ def pki_init(args: argparse.Namespace) -> int:
 # --- conformance ------------------------------------------------------------------------------------
 
 
-def _transfers(value: str) -> tuple[str, ...]:
-    from conformance.harness import TRANSFERS
-
-    chosen = tuple(x.strip() for x in value.split(",") if x.strip())
-    unknown = sorted(set(chosen) - set(TRANSFERS))
-    if unknown or not chosen:
-        raise UsageError(f"--transfer {value}: choose from {','.join(TRANSFERS)} (comma-separated)")
-    return chosen
-
-
-SHOWN_FAILURES = 20
-"""Failing checks ``conformance run`` lists on the console; the reports hold them all."""
-
-
 def conformance_run(args: argparse.Namespace) -> int:
+    import dataclasses
     import shlex
     import time
 
-    from conformance.run import RunRequest, describe, run
+    from conformance.run import describe, run
 
-    request = RunRequest(
-        target=args.target,
-        role=args.role,
-        transfers=_transfers(args.transfer),
-        adapter=args.adapter,
-        seed=args.seed,
-        out=args.out,
-        only=tuple(args.only),
-        tls=args.tls,
-        show_pgn=args.show_pgn,
-        keep=args.keep,
-        lang=args.lang,
-        command=shlex.join(["osokit", *sys.argv[1:]]),
-    )
+    options = RunOptions.from_values(lambda dest: getattr(args, dest))
+    options = dataclasses.replace(options, command=shlex.join(["osokit", *sys.argv[1:]]))
     started = time.monotonic()
-    outcome = run(request, quiet=True)  # pytest's own progress dots stay out of the console
-    failures = outcome.results.failures if outcome.results else ()
-    for check in failures[:SHOWN_FAILURES]:
-        message = (check.message or "").split("\n")[0][:160]
-        line = f"{check.outcome.upper():<6} {check.level:<6} {check.id} [{check.rule}]"
-        print(f"{line}: {message}" if message else line)
-    if len(failures) > SHOWN_FAILURES:
-        print(f"... and {len(failures) - SHOWN_FAILURES} more failing checks: see the reports")
+    outcome = run(options, quiet=True)  # pytest's own progress dots stay out of the console
     print(describe(outcome, time.monotonic() - started))
     if outcome.error:
         print(f"osokit: error: {outcome.error}", file=sys.stderr)
@@ -450,10 +421,10 @@ def check_mutants(args: argparse.Namespace) -> None:
 def conformance_mutants(args: argparse.Namespace) -> int:
     import time
 
-    from conformance.run import SETUP_ERROR, RunRequest, run, run_mutants
-    from simulator.mutants import MUTANTS
+    from conformance.run import SETUP_ERROR, run, run_mutants
+    from simulator.mutants import MUTANTS, conformance_mutants
 
-    names = args.only or list(MUTANTS)
+    names = args.only or (list(MUTANTS) if args.list else conformance_mutants())
     unknown = [n for n in names if n not in MUTANTS]
     if unknown:
         raise UsageError(f"unknown mutant(s): {', '.join(unknown)} (`osokit conformance mutants --list`)")
@@ -461,9 +432,10 @@ def conformance_mutants(args: argparse.Namespace) -> int:
     if args.list:
         for name in names:
             m = MUTANTS[name]
-            print(f"{name:<{width}}  {m.role:<4}  {m.defect}")
+            note = "  (performance: not in the mutation run)" if m.performance else ""
+            print(f"{name:<{width}}  {m.role:<4}  {m.defect}{note}")
         return EXIT_OK
-    reference = run(RunRequest(seed=args.seed, out=args.out / "reference"), quiet=True)
+    reference = run(RunOptions(seed=args.seed, out=args.out / "reference"), quiet=True)
     if reference.code != 0:
         print(
             f"the reference LAS does not pass the suite ({reference.error or 'see ' + str(args.out)}); "
@@ -517,8 +489,9 @@ def check_load_run(args: argparse.Namespace) -> None:
     for name in args.user_class:
         if name not in USER_CLASSES:
             raise invalid("--user-class", name, f"choose from {', '.join(USER_CLASSES)}")
+    at_least("--port", args.port, 0, 65535)
     if not args.start_simulator:
-        for flag, given in (("--faults", args.faults), ("--cohort", args.cohort)):
+        for flag, given in (("--faults", args.faults), ("--cohort", args.cohort), ("--port", args.port)):
             if given is not None:
                 raise invalid(flag, given, "only with --start-simulator (a running --target keeps its own)")
     args.faults = _fault_profile("--faults", args.faults)
@@ -545,6 +518,7 @@ def load_run(args: argparse.Namespace) -> int:
             user_classes=tuple(args.user_class),
             seed=args.seed,
             max_requests=args.max_requests,
+            port=args.port or 0,
         )
     )
 
@@ -554,14 +528,112 @@ def check_replay(args: argparse.Namespace) -> None:
     at_least("--processes", args.processes, 1, MAX_PROCESSES)
     at_least("--users", args.users, 0)
     at_least("--shards", args.shards, 0, MAX_PROCESSES)
+    at_least("--port", args.port, 0, 65535 - MAX_PROCESSES)
 
 
 def load_replay(args: argparse.Namespace) -> int:
     from load.run import Replay, replay
 
     return replay(
-        Replay(cohort=args.cohort, processes=args.processes, users=args.users, shards=args.shards, out=args.out)
+        Replay(
+            cohort=args.cohort,
+            processes=args.processes,
+            users=args.users,
+            shards=args.shards,
+            out=args.out,
+            port=args.port,
+        )
     )
+
+
+def _ports(flag: str, text: str) -> tuple[int, int]:
+    """``P`` or ``P-Q``: the first port and the next (or Q); ``0``: free ones."""
+    first, _, last = text.partition("-")
+    if not first.isdigit() or (last and not last.isdigit()):
+        raise invalid(flag, text, "use a port, e.g. 8700, or a range, e.g. 8700-8701 (0: free ports)")
+    low, high = int(first), int(last) if last else (int(first) + 1 if int(first) else 0)
+    if not low <= 65535 or not high <= 65535 or (low and high <= low) or (last and not low):
+        raise invalid(flag, text, "use ports 1..65535, a range low-high with high above low, or 0 (free ports)")
+    return low, high
+
+
+def check_capacity(args: argparse.Namespace) -> None:
+    from load import slo
+    from load.demand import parse_share
+    from load.run import seconds
+
+    _url("--target", args.target)
+    _host("--host", args.host, args.allow_remote)
+    if not args.allow_remote:
+        _host("--target", urlsplit(args.target).hostname or "", False)
+    at_least("--processes", args.processes, 1, MAX_PROCESSES)
+    at_least("--remote-workers", args.remote_workers, 0, MAX_PROCESSES)
+    if args.remote_workers and args.remote_workers > args.processes:
+        raise invalid("--remote-workers", args.remote_workers, f"at most --processes ({args.processes})")
+    at_least("--schools", args.schools, 1)
+    at_least("--pupils", args.pupils, 1, 100_000)
+    at_least("--batch", args.batch, 0, 10_000)
+    at_least("--cohort", args.cohort, 1, MAX_COHORT)
+    if not args.max_rate > 0:  # also NaN
+        raise invalid("--max-rate", args.max_rate, "use a number of transfers per second above 0")
+    args.ports = _ports("--port", args.port)
+    args.step_duration = seconds(args.step_duration)
+    slo.parse(args.slo)
+    args.share = parse_share(args.share) if args.share is not None else None
+    if not 1 <= args.step_duration <= 3600:
+        raise invalid("--step-duration", f"{args.step_duration:g}s", "use 1s to 1h")
+    args.faults = _fault_profile("--faults", args.faults)
+
+
+def load_capacity(args: argparse.Namespace) -> int:
+    import shlex
+
+    from load.capacity import CapacityRun, capacity
+
+    return capacity(
+        CapacityRun(
+            target=args.target,
+            role=args.role,
+            out=args.out,
+            slo_spec=args.slo,
+            max_rate=args.max_rate,
+            step_s=args.step_duration,
+            schools=args.schools,
+            share=args.share,
+            processes=args.processes,
+            remote_workers=args.remote_workers,
+            host=args.host,
+            ports=args.ports,
+            allow_remote=args.allow_remote,
+            pupils=args.pupils,
+            batch=args.batch,
+            cohort=args.cohort,
+            faults=args.faults,
+            seed=args.seed,
+            command=shlex.join(["osokit", *sys.argv[1:]]),
+        )
+    )
+
+
+def check_worker(args: argparse.Namespace) -> None:
+    host, _, port = args.master.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) <= 65535:
+        raise invalid("--master", args.master, "use HOST:PORT, as `osokit load capacity` printed it")
+    _host("--master", host.strip("[]"), True)
+    at_least("--processes", args.processes, 1, MAX_PROCESSES)
+    args.master_host, args.master_port = host.strip("[]"), int(port)
+
+
+def load_worker(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from load.capacity import LOCUSTFILE
+
+    command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker"]
+    command += ["--master-host", args.master_host, "--master-port", str(args.master_port)]
+    command += ["--processes", str(args.processes)] if args.processes > 1 else []
+    print(f"locust worker(s) for the capacity run at {args.master}; they stop when it does", file=sys.stderr)
+    return subprocess.run(command, check=False).returncode
 
 
 # --- reports ----------------------------------------------------------------------------------------
@@ -584,7 +656,7 @@ def report(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"{args.results}: {problem}")
         print(
-            f"{args.results}: {'valid' if not problems else f'{len(problems)} problem(s)'} (osokit-results/1)",
+            f"{args.results}: {'valid' if not problems else f'{len(problems)} problem(s)'} ({results.schema})",
             file=sys.stderr,
         )
         return EXIT_FAILED if problems else EXIT_OK
@@ -761,42 +833,12 @@ def build_parser() -> argparse.ArgumentParser:
     cr = cfs.add_parser(
         "run",
         help="run the conformance suite against a LAS and write the reports",
-        description="Exit 0 when every MUST check passes, 1 when one fails, 2 when the run "
-        "cannot be set up (unknown target, unreachable control API, bad adapter).",
+        description="Exit 0 (PASS) when every MUST rule that applies ran and passed, 1 (FAIL) when a MUST "
+        "check failed, 2 when the run cannot be set up (unknown target, unreachable control API, bad "
+        "adapter, --out not writable) or the LAS stops answering, 3 (INCOMPLETE) when no MUST check "
+        "failed but a MUST rule was not tested (listed first, with why).",
     )
-    cr.add_argument(
-        "--target",
-        default="reference",
-        help="reference (default), mutant:<name>, or the URL of the LAS's control API (conformance/control-api.yaml)",
-    )
-    cr.add_argument("--role", default="both", choices=["doel", "bron", "both"], help="the role(s) to check")
-    cr.add_argument("--transfer", default="popo,povo,vovo", metavar="KINDS", help="transfer kinds (default all)")
-    cr.add_argument("--adapter", metavar="SPEC", help="http (default), manual:VENDOR.json, or package.module:Class")
-    cr.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the dossiers the suite prepares")
-    cr.add_argument(
-        "--out",
-        type=Path,
-        default=Path("out/conformance"),
-        metavar="DIR",
-        help="where results.json, junit.xml and report.html go (default out/conformance)",
-    )
-    cr.add_argument(
-        "--only",
-        action="append",
-        default=[],
-        metavar="CHECK",
-        help="run this check alone (its id "
-        "as the report gives it, e.g. test_bron.py::test_dossier_verzameldatum_is_honoured); repeatable",
-    )
-    cr.add_argument(
-        "--tls",
-        default="auto",
-        choices=["auto", "on", "off"],
-        help="mutual TLS between the parties (auto: on for reference and mutants, off for a URL)",
-    )
-    cr.add_argument("--lang", default="en", choices=LANGUAGES, help="the language of report.html (default en)")
-    cr.add_argument("--show-pgn", action="store_true", help="keep pupil numbers in clear in the evidence")
-    cr.add_argument("--keep", action="store_true", help="keep the run's simulator data and test keys for inspection")
+    RunOptions.add_arguments(cr.add_argument)
     cr.set_defaults(handler=conformance_run)
 
     cl = cfs.add_parser("rules", help="print the rules catalogue with its coverage (rule -> checks -> last result)")
@@ -850,6 +892,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lr.add_argument("--seed", type=int, default=0, metavar="S")
     lr.add_argument("--max-requests", type=int, default=2_000_000, metavar="N", help="stop after N requests")
+    lr.add_argument("--port", type=int, metavar="P", help="with --start-simulator: its port (default: a free one)")
     lr.set_defaults(handler=load_run, check=check_load_run)
     lp = lds.add_parser("replay", help="the national po-vo cohort, each pupil one full transfer; zero lost or exit 1")
     lp.add_argument("--cohort", type=int, default=185_000, metavar="N", help="pupils (default 185,000)")
@@ -865,7 +908,95 @@ def build_parser() -> argparse.ArgumentParser:
         "--users", type=int, default=0, metavar="N", help="concurrent transfers (default: 2 per simulator shard)"
     )
     lp.add_argument("--out", type=Path, default=Path("out/replay"), metavar="DIR")
+    lp.add_argument(
+        "--port", type=int, default=0, metavar="P", help="simulator shard k listens on P+k (default: free ports)"
+    )
     lp.set_defaults(handler=load_replay, check=check_replay)
+    lc = lds.add_parser(
+        "capacity",
+        help="step the load on a vendor's LAS until the SLO breaks; the knee beside the spring peak's demand",
+        description="Runs a simulator and locust (load/capacityfile.py) against the LAS behind a control API: "
+        "as bron, simulated vo schools ask for pupils it prepared; as doel, they make it fetch their intake. "
+        "Writes capacity.json and capacity.html under --out. Exit 0 when every role has headroom (sustains "
+        "at least what the national peak needs), 1 when one has not, 2 when the run cannot start.",
+    )
+    lc.add_argument(
+        "--target", required=True, metavar="URL", help="the LAS's control API, e.g. http://127.0.0.1:9000/control"
+    )
+    lc.add_argument("--role", required=True, choices=["bron", "doel", "both"], help="the role(s) to load")
+    lc.add_argument("--out", required=True, type=Path, metavar="DIR", help="where capacity.json, capacity.html go")
+    lc.add_argument(
+        "--slo",
+        default="p99<250ms,errors=0,conformance=0",
+        metavar="SPEC",
+        help="what every step must hold (default %(default)s)",
+    )
+    lc.add_argument(
+        "--max-rate",
+        type=float,
+        default=200.0,
+        metavar="R",
+        help="bron: the highest transfers/s offered; doel: stop once this is reached (default 200)",
+    )
+    lc.add_argument(
+        "--step-duration", default="30s", metavar="T", help="how long each step holds its load (default 30s)"
+    )
+    demand = lc.add_mutually_exclusive_group()
+    demand.add_argument(
+        "--schools", type=int, metavar="N", help="the vendor's schools (po as bron, vo as doel): the demand's share"
+    )
+    demand.add_argument(
+        "--share", metavar="P", help="the vendor's share of the schools, e.g. 25%% or 0.25 (default: the whole country)"
+    )
+    lc.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="K",
+        help="locust workers in all (1: one process; more: a master and K workers)",
+    )
+    lc.add_argument(
+        "--remote-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="of the --processes, this many join from other machines (osokit load worker)",
+    )
+    lc.add_argument(
+        "--host", default="127.0.0.1", help="where the run's simulator and locust's master listen (default 127.0.0.1)"
+    )
+    lc.add_argument(
+        "--port",
+        default="0",
+        metavar="P",
+        help="the simulator's port and the master's (P+1), or a range P-Q; 0 (default): free ports",
+    )
+    lc.add_argument(
+        "--allow-remote", action="store_true", help="a target, --host or aanleverpunten that are not loopback"
+    )
+    lc.add_argument("--pupils", type=int, default=100, metavar="N", help="bron: pupils the LAS prepares (default 100)")
+    lc.add_argument(
+        "--batch", type=int, default=0, metavar="N", help="doel: pupils per intake (default: 40 to 240, drawn)"
+    )
+    lc.add_argument(
+        "--cohort",
+        type=int,
+        default=5_000,
+        metavar="N",
+        help="doel: pupils at the simulator's po schools (default 5,000)",
+    )
+    lc.add_argument(
+        "--faults",
+        type=Path,
+        metavar="FILE",
+        help="doel: a fault profile for the simulator's schools and TC (file or shipped name)",
+    )
+    lc.add_argument("--seed", type=int, default=0, metavar="S")
+    lc.set_defaults(handler=load_capacity, check=check_capacity)
+    lw = lds.add_parser("worker", help="locust worker(s) for a capacity run on another machine")
+    lw.add_argument("--master", required=True, metavar="HOST:PORT", help="the capacity run's master, as it printed it")
+    lw.add_argument("--processes", type=int, default=1, metavar="K", help="worker processes here (default 1)")
+    lw.set_defaults(handler=load_worker, check=check_worker)
 
     rp = sub.add_parser("report", help="render, validate or compare results.json files")
     rps = rp.add_subparsers(dest="report_command", metavar="SUBCOMMAND", required=True)

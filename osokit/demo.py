@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from conformance.run import RunRequest, describe, run
+from conformance.options import RunOptions, Target
+from conformance.run import describe, run
 from fixtures.cohort import write_cohort
 from fixtures.generator import Size
 from fixtures.validate import validate_paths
-from oso.profiles import Profile
+from oso.profiles import Profile, Role
 from oso.schema import dossier_schema
 from oso.validation import failed
 
@@ -44,13 +45,14 @@ def run_demo(out: Path, *, seed: int = 0) -> int:
 
     print("\n== 2/3 conformance suite against the simulator's reference LAS (doel and bron, popo/povo/vovo)")
     step = time.monotonic()
-    reference = run(RunRequest(seed=seed, out=out / "conformance", command=f"osokit demo --out {out}"), quiet=True)
+    reference = run(RunOptions(seed=seed, out=out / "conformance", command=f"osokit demo --out {out}"), quiet=True)
     print(describe(reference, time.monotonic() - step))
 
     print(f"\n== 3/3 the same suite against a faulty LAS (mutant '{DEMO_MUTANT}': sends the afmelding twice)")
     step = time.monotonic()
     mutant = run(
-        RunRequest(target=f"mutant:{DEMO_MUTANT}", role="doel", seed=seed, out=out / "conformance-mutant"), quiet=True
+        RunOptions(target=Target(mutant=DEMO_MUTANT), roles=(Role.DOEL,), seed=seed, out=out / "conformance-mutant"),
+        quiet=True,
     )
     print(describe(mutant, time.monotonic() - step))
 

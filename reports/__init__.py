@@ -1,8 +1,8 @@
 """Reports of conformance runs: versioned JSON, JUnit XML for CI, a self-contained HTML page, diffs.
 
-A conformance run produces one ``results.json`` (schema ``schemas/results-v1.schema.json``,
-``osokit-results/1``); every other output is rendered from it alone, so an old run can be
-re-rendered, compared or fed to CI later without re-running anything.
+A conformance run produces one ``results.json`` (schema ``schemas/results-v2.schema.json``,
+``osokit-results/2``; version 1 files are still read); every other output is rendered from it
+alone, so an old run can be re-rendered, compared or fed to CI later without re-running anything.
 
 - ``results``: the typed values, ``Results.load``/``dump``, the schema checker ``validate``.
 - ``junit``: ``junit_xml(results)`` for GitLab, Jenkins and GitHub test reporters.

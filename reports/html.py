@@ -10,8 +10,9 @@ Every string from the results is escaped: evidence bodies are SOAP messages a ve
 (XML full of ``<`` and ``&``, possibly hostile), and rule texts or messages may quote them. The
 CSP pins the inline style and script by hash, so even markup that slipped through could not run.
 
-Pass and fail are told apart by symbol (✔ ✘ ⊘ ⚠ ○) and by word, colour only adds to that; the
-colours are from the Okabe-Ito palette, which stays distinct for colour-blind readers.
+Pass and fail are told apart by symbol (✔ ✘ ⊘ ⚠ ○ ◐) and by word, colour only adds to that; the
+colours are from the Okabe-Ito palette, which stays distinct for colour-blind readers. What was
+not tested comes first, right under the verdict: an INCOMPLETE page opens with why.
 
 The page is one Jinja2 template (``reports/templates/report.html``) in English or Dutch: its words
 come from :mod:`reports.i18n`; this module only arranges the results for it.
@@ -29,7 +30,7 @@ from markupsafe import Markup
 
 from reports.i18n import DEFAULT, words
 from reports.results import SCHEMA_VERSION, Results, RuleResult
-from reports.text import first_line, pretty_xml, printable, shorten
+from reports.text import expected_found, first_line, pretty_xml, printable, shorten
 
 SYMBOL = {
     "passed": "✔",
@@ -40,13 +41,16 @@ SYMBOL = {
     "skip": "⊘",
     "error": "⚠",
     "untested": "○",
+    "not-applicable": "–",
+    "incomplete": "◐",
 }
-_RULE_ORDER = {"fail": 0, "untested": 1, "skip": 2, "pass": 3}
+_RULE_ORDER = {"fail": 0, "error": 1, "untested": 2, "skip": 3, "pass": 4, "not-applicable": 5}
 
 CSS = """
 :root { color-scheme: light; --ink: #1d2733; --muted: #5b6875; --line: #d8dee4; --head: #f3f5f7;
   --pass: #00694d; --pass-bg: #dcf1ea; --fail: #a63a00; --fail-bg: #fde3d3; --error: #7d2e62; --error-bg: #f6e1ee;
-  --skip: #4a5560; --skip-bg: #eceff2; --untested: #6e4d00; --untested-bg: #fdf0cf; --link: #005a91; }
+  --skip: #4a5560; --skip-bg: #eceff2; --untested: #6e4d00; --untested-bg: #fdf0cf; --link: #005a91;
+  --na: #5b6875; --na-bg: #f6f7f8; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; color: var(--ink);
   background: #fff; }
@@ -57,6 +61,7 @@ h2 { font-size: 20px; margin: 36px 0 12px; padding-bottom: 6px; border-bottom: 2
 h3 { font-size: 15px; margin: 0 0 6px; }
 header.top { display: flex; gap: 24px; align-items: center; padding: 20px 24px; color: #fff; }
 header.pass { background: #00795a; } header.fail { background: #b53f00; } header.error { background: #8a3b72; }
+header.incomplete { background: #7a5500; }
 .verdict { font-size: 44px; font-weight: 800; letter-spacing: 2px; line-height: 1; padding: 10px 22px;
   border: 3px solid rgba(255,255,255,.85); border-radius: 10px; white-space: nowrap; }
 header h1 { font-size: 22px; margin: 0 0 4px; font-weight: 600; }
@@ -73,7 +78,7 @@ nav.toc a { text-decoration: none; font-weight: 600; }
 .tile { border: 1px solid var(--line); border-radius: 8px; padding: 8px 16px; min-width: 110px; }
 .tile b { display: block; font-size: 26px; line-height: 1.2; } .tile span { color: var(--muted); }
 .tile.passed b { color: var(--pass); } .tile.failed b { color: var(--fail); } .tile.error b { color: var(--error); }
-.tile.skipped b { color: var(--skip); }
+.tile.skipped b { color: var(--skip); } .tile.untested b { color: var(--untested); }
 svg.bar { display: block; width: 100%; height: 14px; margin-top: 12px; border-radius: 4px; }
 svg.bar .passed { fill: #009e73; } svg.bar .failed { fill: #d55e00; } svg.bar .error { fill: #cc79a7; }
 svg.bar .skipped { fill: #b7c0c8; }
@@ -92,6 +97,17 @@ td.id { white-space: nowrap; } td.small, .small { font-size: 12.5px; color: var(
 .error { color: var(--error); } .badge.error { background: var(--error-bg); }
 .skipped, .skip { color: var(--skip); } .badge.skipped, .badge.skip { background: var(--skip-bg); }
 .untested { color: var(--untested); } .badge.untested { background: var(--untested-bg); }
+.not-applicable { color: var(--na); } .badge.not-applicable { background: var(--na-bg); }
+section#untested { border: 2px solid #e69f00; border-radius: 8px; padding: 4px 18px 12px; margin-top: 22px;
+  background: #fffaf0; }
+section#untested h2 { border-bottom-color: #f2d49b; }
+section#untested li { margin: 0 0 10px; }
+dl.said { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 6px 0;
+  background: var(--fail-bg); padding: 8px 12px; border-radius: 4px; }
+dl.said dt { font-weight: 700; } dl.said dd { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+details.offending { border: 2px solid #d55e00; } details.offending > summary { background: var(--fail-bg); }
+.mark { font-weight: 700; color: var(--fail); }
+pre.headers { padding: 6px 12px; background: var(--head); border-bottom: 1px solid var(--line); }
 .level { font-size: 11.5px; font-weight: 700; padding: 0 6px; border-radius: 4px; border: 1px solid; }
 .level.MUST { color: #1d2733; border-color: #1d2733; } .level.SHOULD { color: var(--muted); border-color: #aab4bd; }
 article.failure { border: 1px solid var(--line); border-left: 6px solid #d55e00; border-radius: 6px;
@@ -180,7 +196,7 @@ def html_report(results: Results, lang: str = DEFAULT) -> str:
         css=Markup(CSS),
         script=Markup(SCRIPT),
         symbol=SYMBOL,
-        schema=SCHEMA_VERSION,
+        schema=_read_as(results),
         anchor={r.id: f"r{n}" for n, r in enumerate(results.rules)},
         simulator=_pairs(results.run.simulator),
         versions=_pairs(results.run.versions),
@@ -192,12 +208,14 @@ def html_report(results: Results, lang: str = DEFAULT) -> str:
             ("skipped", s.skipped, f"{SYMBOL['skipped']} {w.t('tile.skipped')}"),
             ("failed", s.must_failed, w.t("tile.must_failed")),
             ("failed" if s.should_failed else "passed", s.should_failed, w.t("tile.should_failed")),
+            ("untested", s.untested, f"{SYMBOL['untested']} {w.t('tile.untested')}"),
         ],
         bar=_bar(s.passed, s.failed, s.errors, s.skipped),
-        by_rule={k: sum(r.result == k for r in results.rules) for k in ("pass", "fail", "skip", "untested")},
+        by_rule={k.replace("-", "_"): sum(r.result == k for r in results.rules) for k in _RULE_ORDER},
         rule_groups=_rule_groups(results.rules),
         failing=[(n, results.checks[n], results.rule(results.checks[n].rule)) for n in failing],
         first_line=first_line,
+        said=expected_found,
         body=lambda text: shorten(pretty_xml(printable(text))),
     )
 
@@ -206,18 +224,32 @@ def _csp_hash(source: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
+def _read_as(results: Results) -> str:
+    if results.schema == SCHEMA_VERSION:
+        return SCHEMA_VERSION
+    return f"{results.schema}, judged again as {SCHEMA_VERSION}"
+
+
 def _why(results: Results, w) -> str:  # noqa: ANN001 - reports.i18n.Words
-    summary, verdict = results.summary, results.summary.verdict
+    summary, verdict, stopped = results.summary, results.summary.verdict, results.run.stopped
     if verdict == "pass":
         why = w.t("why.pass")
     elif verdict == "fail":
         why = w.t("why.fail", n=summary.must_failed)
+    elif verdict == "incomplete":
+        why = w.t("why.incomplete", n=summary.untested)
+    elif stopped is not None:
+        why = w.t("why.stopped", message=stopped.message)
     elif summary.total:
         why = w.t("why.error", n=summary.total)
     else:
         why = w.t("why.empty")
+    if verdict in ("fail", "error") and summary.untested:
+        why += w.t("why.untested", n=summary.untested)
     if summary.should_failed:
         why += w.t("why.should", n=summary.should_failed)
+    if results.run.export_untested:
+        why += w.t("why.passthrough")
     return why
 
 

@@ -14,6 +14,10 @@ CI view is named by rules rather than by pytest functions:
 
 SHOULD checks that fail are ``<failure>`` too (their ``type`` says SHOULD): Jenkins then marks a
 build unstable, which is the right signal for a recommendation that is not met.
+
+What was not tested is never shown green: a rule that applies but had no check that ran gets a
+``<testcase>`` of its own, ``<skipped>`` with the reason and what would make it testable, as do
+skipped checks; CI then shows "250 tests, 4 skipped", not "250/250 passed".
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ from datetime import UTC
 
 from lxml import etree
 
-from reports.results import Check, Results, RuleResult, Run
-from reports.text import first_line, printable
+from reports.results import Check, Results, RuleResult, Run, Untested
+from reports.text import MASKED_HINT, expected_found, first_line, printable
 
 SUITE_NAME = "osokit conformance"
 
@@ -32,11 +36,13 @@ SUITE_NAME = "osokit conformance"
 def junit_xml(results: Results) -> bytes:
     """The JUnit XML document for ``results``: UTF-8 bytes with an XML declaration."""
     counts = Counter(c.outcome for c in results.checks)
+    rules = {r.id: r for r in results.rules}
+    without_checks = [u for u in results.untested if not u.checks]
     totals = {
-        "tests": str(len(results.checks)),
+        "tests": str(len(results.checks) + len(without_checks)),
         "failures": str(counts["failed"]),
         "errors": str(counts["error"]),
-        "skipped": str(counts["skipped"]),
+        "skipped": str(counts["skipped"] + len(without_checks)),
         "time": _seconds(results.run.duration_s),
     }
     root = etree.Element("testsuites", {"name": SUITE_NAME, **totals})
@@ -44,9 +50,11 @@ def junit_xml(results: Results) -> bytes:
         root, "testsuite", {"name": SUITE_NAME, **totals, "timestamp": _timestamp(results.run), "id": "0"}
     )
     _properties(suite, _suite_properties(results))
-    rules = {r.id: r for r in results.rules}
+    for item in without_checks:
+        suite.append(_untested_case(item, rules.get(item.rule), results.run))
+    untested = {c: u for u in results.untested for c in u.checks}
     for check, name in zip(results.checks, _unique_names(results.checks), strict=True):
-        suite.append(_testcase(check, name, rules.get(check.rule)))
+        suite.append(_testcase(check, name, rules.get(check.rule), untested.get(check.id)))
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(root, encoding="UTF-8", pretty_print=True)
 
 
@@ -62,7 +70,28 @@ def _unique_names(checks: tuple[Check, ...]) -> list[str]:
     return [n if seen[(classname(c), n)] == 1 else f"{n} [{c.id}]" for c, n in zip(checks, names, strict=True)]
 
 
-def _testcase(check: Check, name: str, rule: RuleResult | None) -> etree._Element:
+def not_tested(item: Untested) -> str:
+    """One line: why a rule was not tested and what would make it testable."""
+    return f"[{item.level}] not tested: {item.reason}; to test it: {item.remedy}"
+
+
+def _untested_case(item: Untested, rule: RuleResult | None, run: Run) -> etree._Element:
+    """A rule that applies but had no check that ran: a skipped testcase, so CI counts it as not tested."""
+    roles = [r for r in (rule.roles if rule else ()) if r in run.roles] or ["dossier"]
+    case = etree.Element(
+        "testcase",
+        {
+            "classname": printable(f"osokit.{roles[0]}.{item.rule.replace('.', '_')}"),
+            "name": printable(f"{item.rule}: not tested"),
+            "time": _seconds(0),
+        },
+    )
+    _properties(case, [("rule", item.rule), ("level", item.level), ("remedy", item.remedy)])
+    etree.SubElement(case, "skipped", {"message": printable(not_tested(item))})
+    return case
+
+
+def _testcase(check: Check, name: str, rule: RuleResult | None, untested: Untested | None = None) -> etree._Element:
     case = etree.Element(
         "testcase",
         {"classname": printable(classname(check)), "name": printable(name), "time": _seconds(check.duration_s)},
@@ -85,7 +114,8 @@ def _testcase(check: Check, name: str, rule: RuleResult | None) -> etree._Elemen
         outcome = etree.SubElement(case, "error", {"type": "osokit.error", "message": _message(check)})
         outcome.text = printable(_details(check, rule))
     elif check.outcome == "skipped":
-        etree.SubElement(case, "skipped", {"message": printable(check.message or "skipped")})
+        message = not_tested(untested) if untested else f"[{check.level}] {check.message or 'skipped'}"
+        etree.SubElement(case, "skipped", {"message": printable(message)})
     return case
 
 
@@ -95,14 +125,22 @@ def _message(check: Check) -> str:
 
 def _details(check: Check, rule: RuleResult | None) -> str:
     """The failure's text: message, rule, how to re-run it, and one line per evidence message."""
-    lines = [check.message or f"check {check.outcome}", ""]
+    said = expected_found(check)
+    lines = [f"{key + ':':<9} {value}" for key, value in said] or [check.message or f"check {check.outcome}"]
+    lines.append("")
     if rule is not None:
         lines.append(f"rule:  {rule.id} ({rule.level}, {rule.source}): {first_line(rule.text, 300)}")
     else:
         lines.append(f"rule:  {check.rule} ({check.level})")
     lines += [f"check: {check.id}", f"rerun: {check.rerun}"]
+    if check.masked:
+        lines.append(f"       {MASKED_HINT}")
     if check.evidence:
-        lines += ["", "evidence:"] + [f"  {e.summary()}" for e in check.evidence]
+        marked = any(e.offending for e in check.evidence)
+        lines += ["", "evidence (>> marks the messages that show the failure):" if marked else "evidence:"]
+        lines += [f"  {e.summary()}" for e in check.evidence]
+    elif check.no_evidence:
+        lines += ["", f"evidence: none ({check.no_evidence})"]
     return "\n".join(lines) + "\n"
 
 

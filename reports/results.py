@@ -1,6 +1,6 @@
 """The results of one conformance run, as typed values, and the JSON file that carries them.
 
-``reports/schemas/results-v1.schema.json`` is the contract between the conformance suite that
+``reports/schemas/results-v2.schema.json`` is the contract between the conformance suite that
 writes results and everything that reads them (the renderers here, vendors' own tooling). It is
 the single source of truth: ``validate`` reads it at run time and interprets the small subset of
 JSON Schema it uses, so the project needs no jsonschema dependency and the file cannot drift
@@ -9,6 +9,10 @@ from the checker. A schema keyword the checker does not know is an error, never 
 The dataclasses mirror the schema one to one; ``Results.from_dict`` validates first, so a value
 of these types always came from a valid document. ``to_dict`` writes every field, optional ones
 as null or empty, in the schema's order, so two runs' files diff cleanly.
+
+Files of version 1 (``results-v1.schema.json``) are still read: validated against their own
+schema, then judged again under version 2's rules (:func:`upgrade_v1`), so an old PASS with
+skipped MUST checks reads as INCOMPLETE.
 """
 
 from __future__ import annotations
@@ -27,15 +31,20 @@ from typing import Any, Literal
 
 from oso.errors import OsokitError, UserError
 
-SCHEMA_VERSION = "osokit-results/1"
-SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "results-v1.schema.json"
+SCHEMA_VERSION = "osokit-results/2"
+V1 = "osokit-results/1"
+SCHEMAS = Path(__file__).resolve().parent / "schemas"
+SCHEMA_PATH = SCHEMAS / "results-v2.schema.json"
+SCHEMA_PATHS = {V1: SCHEMAS / "results-v1.schema.json", SCHEMA_VERSION: SCHEMA_PATH}
+"""Every version this osokit reads, and its schema file."""
 
 Role = Literal["doel", "bron"]
 Transfer = Literal["popo", "povo", "vovo"]
 Level = Literal["MUST", "SHOULD"]
 Outcome = Literal["passed", "failed", "skipped", "error"]
-RuleOutcome = Literal["pass", "fail", "skip", "untested"]
-Verdict = Literal["pass", "fail", "error"]
+RuleOutcome = Literal["pass", "fail", "error", "skip", "untested", "not-applicable"]
+Verdict = Literal["pass", "fail", "incomplete", "error"]
+StopReason = Literal["unreachable", "setup", "deadline"]
 
 FAILING: frozenset[str] = frozenset({"failed", "error"})
 """Check outcomes that count against the target."""
@@ -70,6 +79,8 @@ class Evidence:
     vendor: str | None = None
     status: int | None = None
     fault: str | None = None
+    headers: dict[str, str] | None = None
+    offending: bool = False  # this message shows the failure
     body: str | None = None
 
     @classmethod
@@ -83,6 +94,8 @@ class Evidence:
             vendor=d.get("vendor"),
             status=d.get("status"),
             fault=d.get("fault"),
+            headers=dict(d["headers"]) if d.get("headers") is not None else None,
+            offending=bool(d.get("offending", False)),
             body=d.get("body"),
         )
 
@@ -96,12 +109,16 @@ class Evidence:
             "vendor": self.vendor,
             "status": self.status,
             "fault": self.fault,
+            "headers": self.headers,
+            "offending": self.offending,
             "body": self.body,
         }
 
     def summary(self) -> str:
-        """One line: ``#12 in overdracht /tc HTTP 500 fault TijdelijkNietBeschikbaar (1,234 chars)``."""
-        parts = ([f"#{self.id}"] if self.id is not None else []) + [self.direction]
+        """One line: ``#12 in overdracht /tc HTTP 500 fault TijdelijkNietBeschikbaar (1,234 chars)``;
+        a message that shows the failure starts with ``>>``."""
+        parts = [">>"] if self.offending else []
+        parts += ([f"#{self.id}"] if self.id is not None else []) + [self.direction]
         parts += [p for p in (self.operation, self.endpoint) if p]
         if self.status is not None:
             parts.append(f"HTTP {self.status}")
@@ -128,6 +145,11 @@ class Check:
     role: Role | None = None
     transfer: Transfer | None = None
     message: str | None = None
+    expected: str | None = None
+    found: str | None = None
+    where: str | None = None
+    masked: bool = False  # pupil numbers in the message or evidence were masked
+    no_evidence: str | None = None  # a failure without evidence: why there is none
     evidence: tuple[Evidence, ...] = ()
 
     @property
@@ -146,6 +168,11 @@ class Check:
             outcome=d["outcome"],
             duration_s=float(d["duration_s"]),
             message=d.get("message"),
+            expected=d.get("expected"),
+            found=d.get("found"),
+            where=d.get("where"),
+            masked=bool(d.get("masked", False)),
+            no_evidence=d.get("no_evidence"),
             evidence=tuple(Evidence.from_dict(e) for e in d.get("evidence") or ()),
             rerun=d["rerun"],
         )
@@ -161,6 +188,11 @@ class Check:
             "outcome": self.outcome,
             "duration_s": self.duration_s,
             "message": self.message,
+            "expected": self.expected,
+            "found": self.found,
+            "where": self.where,
+            "masked": self.masked,
+            "no_evidence": self.no_evidence,
             "evidence": [e.to_dict() for e in self.evidence],
             "rerun": self.rerun,
         }
@@ -203,8 +235,43 @@ class RuleResult:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Untested:
+    """A rule that applies to the run but did not run and pass: why, and what would make it testable."""
+
+    rule: str
+    level: Level
+    reason: str
+    remedy: str
+    checks: tuple[str, ...] = ()  # its checks that were skipped or ended in an error
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Untested:
+        return cls(rule=d["rule"], level=d["level"], reason=d["reason"], remedy=d["remedy"], checks=tuple(d["checks"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "level": self.level,
+            "reason": self.reason,
+            "remedy": self.remedy,
+            "checks": list(self.checks),
+        }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Stopped:
+    """Why a run ended before its last check."""
+
+    why: StopReason
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"why": self.why, "message": self.message}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Summary:
-    """Counts over the checks and the verdict (pass: every MUST check passed)."""
+    """Counts over the checks and the verdict (pass: every MUST rule that applies ran and passed)."""
 
     total: int
     passed: int
@@ -213,19 +280,24 @@ class Summary:
     errors: int
     must_failed: int
     should_failed: int
+    untested: int
     verdict: Verdict
 
     @classmethod
-    def of(cls, checks: Iterable[Check]) -> Summary:
+    def of(cls, checks: Iterable[Check], untested: Iterable[Untested] = (), stopped: Stopped | None = None) -> Summary:
         """The summary the checks imply, as the conformance plugin computes it: ``error`` when the run
-        reached no verdict at all (no checks, or every check errored), else ``fail`` when a MUST check
-        failed or errored, else ``pass``. SHOULD failures never fail a run."""
+        reached no verdict at all (no checks, every check errored, or it stopped because the LAS or
+        the run's world could not be reached), else ``fail`` when a MUST check failed, else
+        ``incomplete`` when a MUST rule was not tested, else ``pass``. SHOULD failures never fail a run."""
         checks = list(checks)
         count = {o: sum(c.outcome == o for c in checks) for o in ("passed", "failed", "skipped", "error")}
-        must_failed = sum(c.failing and c.level == "MUST" for c in checks)
-        should_failed = sum(c.failing and c.level == "SHOULD" for c in checks)
-        no_verdict = not checks or count["error"] == len(checks)
-        verdict: Verdict = "error" if no_verdict else "fail" if must_failed else "pass"
+        must_failed = sum(c.outcome == "failed" and c.level == "MUST" for c in checks)
+        should_failed = sum(c.outcome == "failed" and c.level == "SHOULD" for c in checks)
+        must_untested = sum(u.level == "MUST" for u in untested)
+        no_verdict = not checks or count["error"] == len(checks) or (stopped is not None and stopped.why != "deadline")
+        verdict: Verdict = (
+            "error" if no_verdict else "fail" if must_failed else "incomplete" if must_untested else "pass"
+        )
         return cls(
             total=len(checks),
             passed=count["passed"],
@@ -234,6 +306,7 @@ class Summary:
             errors=count["error"],
             must_failed=must_failed,
             should_failed=should_failed,
+            untested=must_untested,
             verdict=verdict,
         )
 
@@ -245,7 +318,20 @@ class Summary:
         return {k: getattr(self, k) for k in _SUMMARY_FIELDS}
 
 
-_SUMMARY_FIELDS = ("total", "passed", "failed", "skipped", "errors", "must_failed", "should_failed", "verdict")
+_SUMMARY_FIELDS = (
+    "total",
+    "passed",
+    "failed",
+    "skipped",
+    "errors",
+    "must_failed",
+    "should_failed",
+    "untested",
+    "verdict",
+)
+
+
+PASSTHROUGH_NOTE = "passthrough mode: the LAS's own export (klaarzetten) was not tested"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -265,6 +351,13 @@ class Run:
     command: str
     mutant: str | None = None
     simulator: dict[str, str | bool | None] = field(default_factory=dict)
+    prepare: str | None = None  # export | passthrough: how the LAS got its pupils as bron (None: not recorded)
+    stopped: Stopped | None = None
+
+    @property
+    def export_untested(self) -> bool:
+        """The bron checks ran on dossiers the suite handed in, not on the LAS's own export."""
+        return self.prepare == "passthrough" and "bron" in self.roles
 
     @property
     def started_at(self) -> datetime:
@@ -284,8 +377,10 @@ class Run:
             transfers=tuple(d["transfers"]),
             adapter=d["adapter"],
             simulator=dict(d.get("simulator") or {}),
+            prepare=d.get("prepare"),
             versions=dict(d["versions"]),
             command=d["command"],
+            stopped=Stopped(why=d["stopped"]["why"], message=d["stopped"]["message"]) if d.get("stopped") else None,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -300,33 +395,43 @@ class Run:
             "roles": list(self.roles),
             "transfers": list(self.transfers),
             "adapter": self.adapter,
+            **({"prepare": self.prepare} if self.prepare else {}),
             "simulator": dict(sorted(self.simulator.items())),
             "versions": dict(sorted(self.versions.items())),
             "command": self.command,
+            "stopped": self.stopped.to_dict() if self.stopped else None,
         }
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Results:
-    """One ``results.json``: the run, its summary, every rule and every check."""
+    """One ``results.json``: the run, its summary, what was not tested, every rule and every check."""
 
     run: Run
     summary: Summary
     rules: tuple[RuleResult, ...]
     checks: tuple[Check, ...]
+    untested: tuple[Untested, ...] = ()
+    schema: str = SCHEMA_VERSION  # the version the document was read from; always written as the current one
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Results:
-        """Validated against the schema first; raises ``ResultsError`` listing every problem."""
+        """Validated against the schema of its version first; raises ``ResultsError`` listing every problem."""
         problems = validate(d)
         if problems:
             error = UnsupportedVersion if problems[0].startswith(_VERSION_PREFIX) else ResultsError
-            raise error("results do not match the osokit-results/1 schema:", problems)
+            version = d.get("schema") if isinstance(d, Mapping) and d.get("schema") in SCHEMA_PATHS else SCHEMA_VERSION
+            raise error(f"results do not match the {version} schema:", problems)
+        read_as = d["schema"]
+        if read_as == V1:
+            d = upgrade_v1(d)
         return cls(
             run=Run.from_dict(d["run"]),
             summary=Summary.from_dict(d["summary"]),
+            untested=tuple(Untested.from_dict(u) for u in d["untested"]),
             rules=tuple(RuleResult.from_dict(r) for r in d["rules"]),
             checks=tuple(Check.from_dict(c) for c in d["checks"]),
+            schema=read_as,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -334,6 +439,7 @@ class Results:
             "schema": SCHEMA_VERSION,
             "run": self.run.to_dict(),
             "summary": self.summary.to_dict(),
+            "untested": [u.to_dict() for u in self.untested],
             "rules": [r.to_dict() for r in self.rules],
             "checks": [c.to_dict() for c in self.checks],
         }
@@ -370,20 +476,26 @@ class Results:
 
 
 def rule_outcome(checks: Iterable[Check]) -> RuleOutcome:
-    """A rule's result from its checks, for producers: ``fail`` when one failed or errored, else ``pass``
-    when one passed, else ``skip`` when all were skipped, ``untested`` when there were none."""
+    """A rule's result from its checks, for producers: ``fail`` when one failed, else ``error`` when one
+    ended in an error, else ``skip`` when one was skipped, else ``pass`` when all passed, ``untested``
+    when there were none. (``not-applicable`` is the producer's to give: the rule concerns nothing run.)"""
     outcomes = {c.outcome for c in checks}
-    if outcomes & FAILING:
-        return "fail"
-    if "passed" in outcomes:
-        return "pass"
-    return "skip" if outcomes else "untested"
+    for outcome, result in (("failed", "fail"), ("error", "error"), ("skipped", "skip"), ("passed", "pass")):
+        if outcome in outcomes:
+            return result  # type: ignore[return-value]
+    return "untested"
+
+
+_COUNTS = ("total", "passed", "failed", "skipped", "errors")
+OPEN: frozenset[str] = frozenset({"error", "skip", "untested"})
+"""Rule results that leave the rule not tested: each such rule that applies is listed in ``untested``."""
 
 
 def consistency(results: Results) -> list[str]:
-    """What the schema cannot say: the summary and rule results match the checks, ids are unique and resolve."""
+    """What the schema cannot say: the summary and rule results match the checks, every rule left open is
+    listed as not tested (and nothing else is), ids are unique and resolve."""
     problems: list[str] = []
-    implied = Summary.of(results.checks)
+    implied = Summary.of(results.checks, results.untested, results.run.stopped)
     for name in _SUMMARY_FIELDS:
         given, expected = getattr(results.summary, name), getattr(implied, name)
         if given != expected:
@@ -406,9 +518,61 @@ def consistency(results: Results) -> list[str]:
             if cid not in known_checks:
                 problems.append(f"rules[{n}].checks: {cid!r} is not in checks")
         implied_result = rule_outcome(by_id[c] for c in rule.checks if c in by_id)
-        if rule.result != implied_result:
+        if rule.result != implied_result and not (rule.result == "not-applicable" and not rule.checks):
             problems.append(f"rules[{n}].result: {rule.result!r}, but its checks give {implied_result!r}")
+    listed = {u.rule for u in results.untested}
+    by_rule = {r.id: r for r in results.rules}
+    for n, rule in enumerate(results.rules):
+        if rule.result in OPEN and rule.id not in listed:
+            problems.append(f"rules[{n}]: {rule.id} ({rule.result}) is not listed in untested")
+    for n, item in enumerate(results.untested):
+        found = by_rule.get(item.rule)
+        if found is None:
+            problems.append(f"untested[{n}].rule: {item.rule!r} is not in rules")
+        elif found.result not in OPEN:
+            problems.append(f"untested[{n}].rule: {item.rule} has result {found.result!r}, so it was tested")
     return problems
+
+
+def upgrade_v1(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A valid osokit-results/1 document as version 2, judged again under version 2's rules.
+
+    Version 1 counted errors as failures and gave PASS with MUST checks skipped or rules untested;
+    here its rules get their results from their checks again, and every rule left open is listed as
+    not tested. Version 1 did not record whether a rule without checks applied to the run, so such
+    a rule is listed too: an old file never reads as more than it showed.
+    """
+    checks = [Check.from_dict(c) for c in document["checks"]]
+    by_id = {c.id: c for c in checks}
+    rules, untested = [], []
+    for r in document["rules"]:
+        own = [by_id[c] for c in r["checks"] if c in by_id]
+        result = rule_outcome(own)
+        rules.append({**r, "result": result})
+        if result in OPEN:
+            open_checks = [c for c in own if c.outcome in ("skipped", "error")]
+            reason = "; ".join(dict.fromkeys(c.message or c.outcome for c in open_checks)) or (
+                "no check ran for it, and osokit-results/1 did not record whether it applied to the run"
+            )
+            untested.append(
+                Untested(
+                    rule=r["id"],
+                    level=r["level"],
+                    reason=reason,
+                    remedy="run the suite again with this osokit version",
+                    checks=tuple(c.id for c in open_checks),
+                )
+            )
+    untested.sort(key=lambda u: u.level != "MUST")
+    return {
+        **document,
+        "schema": SCHEMA_VERSION,
+        "run": {**document["run"], "stopped": None},
+        # the counts as written (consistency still checks them), what follows from them judged again
+        "summary": Summary.of(checks, untested).to_dict() | {k: document["summary"][k] for k in _COUNTS},
+        "untested": [u.to_dict() for u in untested],
+        "rules": rules,
+    }
 
 
 def write_atomic(path: Path, data: bytes) -> Path:
@@ -427,7 +591,7 @@ def write_atomic(path: Path, data: bytes) -> Path:
 
 
 # --- the validator -------------------------------------------------------------------------------
-# Exactly the JSON Schema (2020-12) keywords results-v1.schema.json uses. ``format: date-time`` is
+# Exactly the JSON Schema (2020-12) keywords the results schemas use. ``format: date-time`` is
 # asserted (RFC 3339), stricter than the spec's annotation-only default: the renderers rely on it.
 
 _ASSERTIONS = frozenset(
@@ -445,12 +609,13 @@ class SchemaFeatureError(OsokitError, RuntimeError):
 
 
 @cache
-def schema() -> dict[str, Any]:
-    """The results schema, read once from ``reports/schemas`` and checked to be within the subset."""
-    loaded = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+def schema(version: str = SCHEMA_VERSION) -> dict[str, Any]:
+    """A results schema, read once from ``reports/schemas`` and checked to be within the subset."""
+    path = SCHEMA_PATH if version == SCHEMA_VERSION else SCHEMA_PATHS[version]
+    loaded = json.loads(path.read_text(encoding="utf-8"))
     _check_subset(loaded, "#")
-    if loaded.get("properties", {}).get("schema", {}).get("const") != SCHEMA_VERSION:
-        raise SchemaFeatureError(f"{SCHEMA_PATH}: properties.schema.const is not {SCHEMA_VERSION!r}")
+    if loaded.get("properties", {}).get("schema", {}).get("const") != version:
+        raise SchemaFeatureError(f"{path}: properties.schema.const is not {version!r}")
     return loaded
 
 
@@ -473,15 +638,18 @@ def validate(document: Any) -> list[str]:
     """Every way ``document`` breaks the results schema, as ``path: problem`` lines; empty if valid.
 
     Paths read like Python: ``checks[2].outcome: 'weird' not in ['passed', 'failed', 'skipped', 'error']``.
-    A document of another schema version gets one line saying so, not a cascade of mismatches.
+    A document of a version this osokit reads is checked against that version's schema; one of
+    another version gets one line saying so, not a cascade of mismatches.
     """
-    if isinstance(document, dict) and document.get("schema") != SCHEMA_VERSION and "schema" in document:
-        found = document["schema"]
-        if isinstance(found, str) and found.startswith("osokit-results/"):
-            return [
-                f"{_VERSION_PREFIX} only {SCHEMA_VERSION!r}, these results are {found!r}"
-                " (written by another osokit version: use a matching osokit to read them)"
-            ]
+    found = document.get("schema") if isinstance(document, dict) else None
+    if found in SCHEMA_PATHS:
+        return list(_errors(document, schema(found), ""))
+    if isinstance(found, str) and found.startswith("osokit-results/"):
+        readable = " and ".join(repr(v) for v in SCHEMA_PATHS)
+        return [
+            f"{_VERSION_PREFIX} {readable}, these results are {found!r}"
+            " (written by another osokit version: use a matching osokit to read them)"
+        ]
     return list(_errors(document, schema(), ""))
 
 

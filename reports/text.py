@@ -12,10 +12,13 @@ from __future__ import annotations
 import re
 
 from oso.parsing import XmlError, pretty
+from reports.results import Check
 
 _C0 = {c: chr(0x2400 + c) for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)}
 _TABLE = {**_C0, 0x7F: "\u2421", 0xFFFE: "\ufffd", 0xFFFF: "\ufffd"}
 _NOT_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+MASKED_HINT = "pupil numbers are masked here: add --show-pgn to the re-run line to see them in clear"
 
 BODY_LIMIT = 200_000
 """Characters of one evidence body shown in a report; the rest is cut with a note (results.json keeps all)."""
@@ -55,3 +58,9 @@ def first_line(text: str | None, limit: int = 200) -> str:
             line = line.strip()
             return line if len(line) <= limit else line[: limit - 1] + "…"
     return ""
+
+
+def expected_found(check: Check) -> list[tuple[str, str]]:
+    """A failure's expected, found and where, those it has, as (label, text) pairs."""
+    pairs = (("expected", check.expected), ("found", check.found), ("where", check.where))
+    return [(label, text) for label, text in pairs if text]

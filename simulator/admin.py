@@ -219,6 +219,7 @@ def _pupil_dict(sim: Simulator, p: Pupil) -> dict[str, Any]:
         "versions": p.versions,
         "size": p.size.value,
         "case": p.case,
+        "updated": p.updated.isoformat() if p.updated else None,
     }
 
 
@@ -243,9 +244,21 @@ async def cohort(request: Request, sim: Simulator) -> dict[str, Any]:
 
 
 async def pupil(request: Request, sim: Simulator) -> dict[str, Any]:
+    """One pupil; POST {"updated": date-time} dates a scripted pupil's later version (after the eindtoets)."""
     found = sim.catalogue.by_key.get(request.path_params["key"])
     if found is None:
         raise BadRequest("no such pupil: use a scripted label or <profile>/<index>", 404)
+    if request.method == "POST":
+        data = await _json(request)
+        if found.versions < 2:
+            raise BadRequest(f"pupil {found.key} has one version: only a later one (versions = 2) is dated")
+        try:
+            updated = datetime.fromisoformat(data["updated"])
+        except (KeyError, TypeError, ValueError):
+            raise BadRequest("give updated: the date-time the later version was prepared") from None
+        if updated.tzinfo is None:
+            raise BadRequest("updated needs a timezone, e.g. 2026-06-20T09:00:00+02:00")
+        found = sim.catalogue.redate(found.key, updated)
     return _pupil_dict(sim, found)
 
 
@@ -343,7 +356,7 @@ ROUTES = [
     Route("/admin/zoeksleutel/scheme", api(zoeksleutel_scheme)),
     Route("/admin/pupils", api(pupils)),
     Route("/admin/cohort", api(cohort)),
-    Route("/admin/pupils/{key:path}", api(pupil)),
+    Route("/admin/pupils/{key:path}", api(pupil), methods=["GET", "POST"]),
     Route("/admin/las/transfers", api(transfers), methods=["GET", "POST"]),
     Route("/admin/las/notify", api(notify), methods=["POST"]),
     Route("/admin/las/imports", api(imports)),

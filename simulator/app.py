@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from oso import envelope, faults
 from oso import transport as t
-from oso.exchange import DROPPED, XML, Answer, Call, school_of
+from oso.exchange import XML, Answer, Call, school_of
 from oso.faults import OsoFault
 from oso.schema import SCHEMA_ROOT
 from simulator.service import Simulator
@@ -157,7 +157,7 @@ def _call(request: Request, arrived: float, body: bytes, operation: str | None, 
 
 
 def _response(request: Request, answer: Answer) -> Response:
-    if answer.injected == DROPPED:
+    if answer.dropped:
         abort_connection(request.scope)
         return Response(b"", status_code=500)
     return Response(answer.body, status_code=answer.status or 500, media_type=answer.headers.get("content-type"))

@@ -8,10 +8,14 @@ Pupil numbers travel here in clear: this is the test set-up channel, never the O
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from functools import cache
+from importlib.resources import files
 from typing import Any
 from urllib.parse import urlsplit
 
+import jsonschema
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -37,6 +41,43 @@ def _school(sim: Simulator, data: dict[str, Any], name: str) -> str:
     if brin not in VUT_SCHOOLS:
         raise BadRequest(f"{name} must be one of this vendor's schools: {', '.join(VUT_SCHOOLS)}")
     return str(brin)
+
+
+def _state(data: dict[str, Any]) -> str:
+    state = data.get("state", "ready")
+    if state not in STATES:
+        raise BadRequest(f"state must be one of {', '.join(STATES)}")
+    return str(state)
+
+
+def _prepared(version: Any, n: int) -> datetime:
+    try:
+        prepared = datetime.fromisoformat(version["prepared"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadRequest(f"versions[{n}].prepared: a date-time with timezone: {exc}") from None
+    if prepared.tzinfo is None:
+        raise BadRequest(f"versions[{n}].prepared: give the timezone, e.g. 2026-02-03T10:00:00+01:00")
+    return prepared
+
+
+@cache
+def pupil_schema() -> jsonschema.Draft202012Validator:
+    """The contract's schema of one version of a pupil's data (conformance/pupil.schema.json)."""
+    schema = json.loads((files("conformance") / "pupil.schema.json").read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _pupil(version: Any, n: int, pgn: str) -> dict[str, Any]:
+    """One version's pupil data, checked against the schema; the first problem, named by its path."""
+    data = version.get("pupil") if isinstance(version, dict) else None
+    error = jsonschema.exceptions.best_match(pupil_schema().iter_errors(data))
+    if error is not None:
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        raise BadRequest(f"versions[{n}].pupil{where}: {error.message[:300]}")
+    personalia = data["personalia"]
+    if pgn not in (personalia.get("bsn"), personalia.get("onderwijsnummer")):
+        raise BadRequest(f"versions[{n}].pupil.personalia: its bsn or onderwijsnummer is not pgn")
+    return data
 
 
 def _same_server(tc_url: str, base_url: str) -> bool:
@@ -73,7 +114,13 @@ def routes(sim: Simulator) -> list[Route]:
                 "routeringskenmerk": endpoint.routeringskenmerk,
                 "url": sim.endpoint_url(endpoint),
             }
-        return {"vendor": VUT, "name": sim.register.vendors[VUT].name, "doel": schools, "bron": schools}
+        return {
+            "vendor": VUT,
+            "name": sim.register.vendors[VUT].name,
+            "doel": schools,
+            "bron": schools,
+            "now": sim.clock.now().isoformat(),
+        }
 
     async def setup(request: Request) -> None:
         """Where the Traffic Center is and how to make zoeksleutels: this simulator's own TC, or another's
@@ -130,25 +177,35 @@ def routes(sim: Simulator) -> list[Route]:
         return {"records": count, "steps": steps, "all_steps": list(IMPORT_STEPS)}
 
     async def dossiers(request: Request) -> None:
+        """Passthrough: the LAS holds the dossier XML as it is given."""
         data = await _json(request)
-        bron, pgn = _school(sim, data, "bron_brin"), _pgn(data)
-        state = data.get("state", "ready")
-        if state not in STATES:
-            raise BadRequest(f"state must be one of {', '.join(STATES)}")
+        bron, pgn, state = _school(sim, data, "bron_brin"), _pgn(data), _state(data)
         versions = []
         for n, v in enumerate(data.get("versions") or [], start=1):
+            if not isinstance(v, dict) or not isinstance(v.get("dossier"), str):
+                raise BadRequest(f"versions[{n}]: needs prepared (date-time with timezone) and dossier (XML)")
             try:
-                prepared = datetime.fromisoformat(v["prepared"])
                 codec.fragment_element(v["dossier"])  # one well-formed element, or nothing is stored
-                versions.append((prepared, v["dossier"]))
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise BadRequest(
-                    f"versions[{n}]: needs prepared (date-time with timezone) and dossier (XML): {exc}"
-                ) from None
-            if prepared.tzinfo is None:
-                raise BadRequest(f"versions[{n}]: prepared needs a timezone, e.g. 2026-06-20T09:00:00+02:00")
+            except ValueError as exc:
+                raise BadRequest(f"versions[{n}].dossier: {exc}") from None
+            versions.append((_prepared(v, n), v["dossier"]))
         if not versions:
             raise BadRequest("versions: at least one prepared dossier")
+        with sim.store.transaction():
+            sim.prepared.prepare(bron, pgn, state, versions)
+        return None
+
+    async def pupils(request: Request) -> None:
+        """Export: the LAS holds the pupil data and prepares (klaarzet) each version with its own export."""
+        data = await _json(request)
+        bron, pgn, state = _school(sim, data, "bron_brin"), _pgn(data), _state(data)
+        given = data.get("versions")
+        if not isinstance(given, list) or not given:
+            raise BadRequest("versions: at least one version of the pupil's data")
+        versions = []
+        for n, v in enumerate(given, start=1):
+            prepared, pupil = _prepared(v, n), _pupil(v, n, pgn)
+            versions.append((prepared, las().export(pupil, prepared, bron)))
         with sim.store.transaction():
             sim.prepared.prepare(bron, pgn, state, versions)
         return None
@@ -178,6 +235,7 @@ def routes(sim: Simulator) -> list[Route]:
         Route("/control/transfers", api(transfers), methods=["POST"]),
         Route("/control/imports", api(imports), methods=["POST"]),
         Route("/control/dossiers", api(dossiers), methods=["POST"]),
+        Route("/control/pupils", api(pupils), methods=["POST"]),
         Route("/control/reset", api(reset), methods=["POST"]),
         Route("/control/clock", api(clock), methods=["PUT"]),
     ]

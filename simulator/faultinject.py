@@ -46,7 +46,7 @@ from pathlib import Path
 from statistics import NormalDist
 from typing import Any
 
-from oso.errors import UserError
+from oso.errors import OsokitError, UserError
 from oso.faults import CATALOGUE, OsoFault
 from oso.identifiers import is_valid_brin, is_valid_routeringskenmerk
 
@@ -182,6 +182,15 @@ class InjectedFault(OsoFault):
 
     def __init__(self, code: str) -> None:
         super().__init__(code, "injected by the fault profile")
+
+
+class WireAnswer(OsokitError):
+    """Raised by a hosted LAS that answers no SOAP message at all (a faulty one: a mutant). The wire
+    gets what ``action`` says, as from a fault profile: a bare HTTP status, or a dropped connection."""
+
+    def __init__(self, action: Action) -> None:
+        super().__init__(f"no SOAP answer: {action}")
+        self.action = action
 
 
 @dataclass(frozen=True)

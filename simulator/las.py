@@ -33,6 +33,7 @@ from oso.schema import dossier_schema
 from oso.validation import checked, failed
 from oso.xmlmodel import XmlFragment
 from oso.zoeksleutel import Scheme
+from simulator import export
 from simulator.broker import Caller, authorise
 from simulator.clock import Clock
 from simulator.pupils import Pupil, PupilSource, Version
@@ -208,6 +209,11 @@ class ReferenceLas:
     def serve(self, pupil: Pupil, version: Version) -> str:
         """The dossier as it goes out: the version as prepared."""
         return version.xml
+
+    def export(self, data: dict[str, Any], prepared: datetime, brin: str) -> str:
+        """Klaarzetten: the dossier of a pupil as this LAS holds it (pupil data of the control API)."""
+        school = self.register.schools[brin]
+        return export.dossier_xml(data, prepared, export.own_school(brin, school.vestiging, school.name))
 
     # --- bron: pushing a notification (the SWV variant) ----------------------------------------------
 

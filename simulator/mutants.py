@@ -4,15 +4,19 @@ suite catches defects (``osokit conformance mutants``).
 A mutant is the reference LAS with one step overridden. Behavioural mutants break the flow (skip
 the sessiecontrole, close twice, leak the PGN, ...); dossier mutants serve a dossier that breaks
 exactly one business rule (taken from the fixtures' known-bad variants). Each declares the role it
-plays wrong, so the mutation run only needs that role's checks.
+plays wrong, so the mutation run only needs that role's checks. A performance mutant breaks no rule
+(it is slow, not wrong): the conformance mutation run leaves it out, and the capacity tests
+(``osokit load capacity``) are the ones that must catch it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
+import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from lxml import etree
@@ -25,8 +29,10 @@ from oso.errors import UserError
 from oso.faults import GESLAAGD, OsoFault
 from oso.namespaces import DOSSIER
 from oso.parsing import parse
-from oso.profiles import Profile
+from oso.profiles import Profile, optional_categories
+from oso.xmlmodel import XmlFragment
 from simulator.broker import Caller
+from simulator.faultinject import Action, WireAnswer
 from simulator.las import IMPORT_STEPS, ReferenceLas, Transfer, VendorUnderTest
 from simulator.pupils import Pupil, Version
 from simulator.register import REFERENCE
@@ -39,18 +45,31 @@ class Mutant:
     role: str  # doel | bron
     cls: type[ReferenceLas]
     transfers: tuple[str, ...] = ("popo", "povo", "vovo")
+    performance: bool = False  # slow, not wrong: left out of the conformance mutation run
 
 
 MUTANTS: dict[str, Mutant] = {}
 MUTANT_PREFIX = "mutant:"  # how a run names a mutant as its target: mutant:<name>
 
 
-def mutant(name: str, defect: str, role: str, transfers: tuple[str, ...] = ("popo", "povo", "vovo")) -> Any:
+def mutant(
+    name: str,
+    defect: str,
+    role: str,
+    transfers: tuple[str, ...] = ("popo", "povo", "vovo"),
+    *,
+    performance: bool = False,
+) -> Any:
     def register(cls: type[ReferenceLas]) -> type[ReferenceLas]:
-        MUTANTS[name] = Mutant(name, defect, role, cls, transfers)
+        MUTANTS[name] = Mutant(name, defect, role, cls, transfers, performance)
         return cls
 
     return register
+
+
+def conformance_mutants() -> list[str]:
+    """The mutants the conformance suite must catch: every one but the performance mutants."""
+    return [name for name, m in MUTANTS.items() if not m.performance]
 
 
 def mutant_class(name: str) -> type[ReferenceLas]:
@@ -146,6 +165,17 @@ class ClaimsSuccess(ReferenceLas):
 class IgnoresVerzameldatum(ReferenceLas):
     def verzameldatum_for(self, transfer: Transfer) -> datetime | None:
         return None
+
+
+@mutant(
+    "doel-verzameldatum-now",
+    "re-requests with its own now as dossierVerzameldatum, not the moment of its first import: no update is newer",
+    "doel",
+    ("povo",),
+)
+class VerzameldatumNow(ReferenceLas):
+    def verzameldatum_for(self, transfer: Transfer) -> datetime | None:
+        return self.clock.now()
 
 
 @mutant("doel-leaks-pgn", "sends the pupil number in clear as the zoeksleutel", "doel")
@@ -253,6 +283,22 @@ class SkipsSessiecontrole(ReferenceLas):
         return None
 
 
+SLOW_DOCUMENT_S = 0.05
+
+
+@mutant(
+    "bron-slow-document",
+    f"spends {SLOW_DOCUMENT_S * 1000:.0f} ms on every documentRequest, holding its one worker (a slow query): "
+    "conformant, but its capacity drops",
+    "bron",
+    performance=True,
+)
+class SlowDocument(ReferenceLas):
+    def document(self, endpoint: Any, req: t.DocumentRequest, caller: Caller) -> t.DocumentResponse:
+        time.sleep(SLOW_DOCUMENT_S)  # blocking on purpose: the LAS's only worker is busy, as with a slow query
+        return super().document(endpoint, req, caller)
+
+
 @mutant("bron-ignores-certificate", "answers a doel whatever client certificate it presents", "bron")
 class IgnoresCertificate(ReferenceLas):
     def check_caller(self, caller: Caller, req: t.DocumentRequest) -> None:
@@ -266,6 +312,15 @@ class IgnoresTcFault(ReferenceLas):
             super().check_session(req)
         except OsoFault:
             pass
+
+
+@mutant(
+    "bron-caches-session", "checks a session at the TC only the first time: a closed one still gets its dossier", "bron"
+)
+class CachesSession(ReferenceLas):
+    def check_session(self, req: t.DocumentRequest) -> None:
+        if not self.records.served_in(req.sessie_id):
+            super().check_session(req)
 
 
 @mutant("bron-leaks-pgn", "sends the pupil number in clear to the TC in its sessiecontrole", "bron")
@@ -331,10 +386,164 @@ class ServesWithoutInzage(ReferenceLas):
             super().check_allowed(pupil)
 
 
+@mutant("bron-expires-after-a-year", "lets a dossier expire a year after it was prepared, not on 1 August", "bron")
+class ExpiresAfterAYear(ReferenceLas):
+    def expired(self, prepared: datetime, now: datetime) -> bool:
+        return now - prepared > timedelta(days=365)
+
+
 @mutant("bron-serves-expired", "sends a dossier prepared before the summer after it has expired", "bron")
 class ServesExpired(ReferenceLas):
     def expired(self, prepared: datetime, now: datetime) -> bool:
         return False
+
+
+@mutant(
+    "bron-newest-without-verzameldatum",
+    "sends its newest dossier when asked without dossierVerzameldatum, not the first one prepared",
+    "bron",
+    ("povo",),
+)
+class NewestWithoutVerzameldatum(ReferenceLas):
+    def choose_version(self, pupil: Pupil, req: t.DocumentRequest) -> Version:
+        chosen = super().choose_version(pupil, req)
+        return self.source.versions(pupil)[-1] if req.dossier_verzameldatum is None else chosen
+
+
+@mutant("bron-serves-other-pupil", "an off-by-one in its pupil lookup: serves the next pupil of the school", "bron")
+class ServesOtherPupil(ReferenceLas):
+    def find_pupil(self, endpoint: Any, req: t.DocumentRequest) -> Pupil:
+        pupil = super().find_pupil(endpoint, req)
+        keys = self.records.prepared_keys(endpoint.brin)
+        other = self.source.get(keys[(keys.index(pupil.key) + 1) % len(keys)]) if pupil.key in keys else None
+        return other or pupil
+
+
+class _Refuses(ReferenceLas):
+    """A bron that gets its refusals wrong: what it answers instead of the documented SOAP fault."""
+
+    def document(self, endpoint: Any, req: t.DocumentRequest, caller: Caller) -> t.DocumentResponse:
+        try:
+            return super().document(endpoint, req, caller)
+        except OsoFault as fault:
+            return self.instead(fault)
+
+    def instead(self, fault: OsoFault) -> t.DocumentResponse:
+        raise NotImplementedError
+
+
+@mutant("bron-wrong-refusal-code", "answers every refusal with InterneFout instead of its documented code", "bron")
+class WrongRefusalCode(_Refuses):
+    def instead(self, fault: OsoFault) -> t.DocumentResponse:
+        raise OsoFault(faults.INTERNE_FOUT, f"could not serve the dossier ({fault.code})")
+
+
+@mutant("bron-refusal-http-500", "answers a refusal with a bare HTTP 500, no SOAP fault (its error page)", "bron")
+class RefusalHttp500(_Refuses):
+    def instead(self, fault: OsoFault) -> t.DocumentResponse:
+        raise WireAnswer(Action(http_status=500))
+
+
+@mutant(
+    "bron-refusal-as-response",
+    "answers a refusal as a documentResponse carrying the code and no dossier, not as a SOAP fault",
+    "bron",
+)
+class RefusalAsResponse(_Refuses):
+    def instead(self, fault: OsoFault) -> t.DocumentResponse:
+        # an element outside the dossier namespace where the dossier belongs: the answer has no dossier
+        return t.DocumentResponse(resultaat=fault.code, dossier=XmlFragment(f"<geen>{fault.code}</geen>"))
+
+
+@mutant("bron-dead-endpoint", "its aanleverpunt never answers: every connection closes without a response", "bron")
+class DeadEndpoint(ReferenceLas):
+    def document(self, endpoint: Any, req: t.DocumentRequest, caller: Caller) -> t.DocumentResponse:
+        raise WireAnswer(Action(drop=True))
+
+
+# --- bron: its own export (klaarzetten) of the pupil data the suite gives it ------------------------
+
+
+class _ExportsWrong(ReferenceLas):
+    """A bron whose export gets the pupil data wrong: the reference export of changed data."""
+
+    def export(self, data: dict[str, Any], prepared: datetime, brin: str) -> str:
+        return super().export(self.change(copy.deepcopy(data)), prepared, brin)
+
+    def change(self, data: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+@mutant("bron-export-swaps-verzuim", "maps the authorised absences to the unauthorised ones and back", "bron")
+class ExportSwapsVerzuim(_ExportsWrong):
+    def change(self, data: dict[str, Any]) -> dict[str, Any]:
+        v = data.get("verzuim", {})
+        v["dagdelen_geoorloofd"], v["dagdelen_ongeoorloofd"] = (
+            v.get("dagdelen_ongeoorloofd"),
+            v.get("dagdelen_geoorloofd"),
+        )
+        return data
+
+
+@mutant("bron-export-drops-verzuim", "never exports verzuim: leaves it out (OPT-UIT) even when delivered", "bron")
+class ExportDropsVerzuim(_ExportsWrong):
+    def change(self, data: dict[str, Any]) -> dict[str, Any]:
+        data["deliver"] = [c for c in data.get("deliver", []) if c != "verzuim"]
+        return data
+
+
+@mutant("bron-export-birth-date-utc", "writes the birth date converted to UTC from local midnight: a day early", "bron")
+class ExportBirthDateUtc(_ExportsWrong):
+    def change(self, data: dict[str, Any]) -> dict[str, Any]:
+        born = date.fromisoformat(data["personalia"]["geboortedatum"])
+        data["personalia"]["geboortedatum"] = (born - timedelta(days=1)).isoformat()
+        return data
+
+
+@mutant(
+    "bron-export-ignores-deliver",
+    "sends every optional category it holds data for, whatever the school chose to deliver",
+    "bron",
+)
+class ExportIgnoresDeliver(_ExportsWrong):
+    def change(self, data: dict[str, Any]) -> dict[str, Any]:
+        data["deliver"] = sorted(c.label for c in optional_categories(Profile(data["overstap"].lower())))
+        return data
+
+
+@mutant("bron-export-secret-in-clear", "sends secret phone numbers and e-mail addresses in clear, not secret", "bron")
+class ExportSecretInClear(_ExportsWrong):
+    def change(self, data: dict[str, Any]) -> dict[str, Any]:
+        people = [data["personalia"], *data.get("verzorgers", {}).get("personen", [])]
+        for c in (c for person in people for c in person.get("communicatie", [])):
+            c["geheim"] = False
+        return data
+
+
+@mutant("bron-export-first-carer-only", "exports only the first of the pupil's carers", "bron")
+class ExportFirstCarerOnly(_ExportsWrong):
+    def change(self, data: dict[str, Any]) -> dict[str, Any]:
+        carers = data.get("verzorgers", {})
+        carers["personen"] = carers.get("personen", [])[:1]
+        return data
+
+
+@mutant("bron-export-sends-birthplace", "exports the birthplace and nationality it holds", "bron")
+class ExportSendsBirthplace(ReferenceLas):
+    def export(self, data: dict[str, Any], prepared: datetime, brin: str) -> str:
+        from oso.dossier import Nationaliteit, edit
+
+        p = data["personalia"]
+        d = codec.decode(super().export(data, prepared, brin).encode())
+        d = edit(
+            d,
+            "huidigeschool.leerling",
+            geboorteplaats=p.get("geboorteplaats"),
+            nationaliteit=tuple(
+                Nationaliteit(code=n["code"], omschrijving=n.get("omschrijving")) for n in p.get("nationaliteiten", ())
+            ),
+        )
+        return codec.to_text(d, "dossier")
 
 
 class _ServesEdited(ReferenceLas):

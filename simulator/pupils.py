@@ -11,7 +11,9 @@ The catalogue keeps only an index from zoeksleutel (and pgnfrag) to pupil.
 
 A pupil's dossier has one or two versions: the one prepared first and, for scripted pupils with
 ``versions = 2``, the updated dossier after the eindtoets. The first is available from the start;
-a later version once the simulator's clock passes the date it was prepared.
+a later version once the simulator's clock passes the date it was prepared: its dossier's own date,
+or the moment the admin API gave (:meth:`Catalogue.redate`), so that a run can date the update after
+what a LAS under test did on its own clock.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class Pupil:
     invalid: bool = False
     prepared: datetime | None = None
     label: str | None = None
+    updated: datetime | None = None  # when the later version was prepared (None: its dossier's own date)
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,12 @@ class Catalogue:
     def get(self, key: str) -> Pupil | None:
         return self.by_key.get(key)
 
+    def redate(self, key: str, updated: datetime) -> Pupil:
+        """The scripted pupil's later version (after the eindtoets) was prepared at ``updated``, for as long
+        as this simulator runs (a scenario's dates come back on restart)."""
+        pupil = self.by_key[key] = replace(self.by_key[key], updated=updated)
+        return pupil
+
     def find(self, kind: str, value: str, school: str) -> list[Pupil]:
         """The pupils of ``school`` a zoeksleutel or pgnfrag points at (a pgnfrag may match several)."""
         if kind == "zoeksleutel":
@@ -157,11 +166,8 @@ class Catalogue:
                 )
             )
             dossier = broken(item.dossier) if pupil.invalid else item.dossier
-            prepared = (
-                pupil.prepared
-                if number == 1 and pupil.prepared
-                else datetime.combine(dossier.metadata.datum, time(10, 0), LOCAL)
-            )
+            given = pupil.prepared if number == 1 else pupil.updated
+            prepared = given or datetime.combine(dossier.metadata.datum, time(10, 0), LOCAL)
             out.append(Version(number, prepared, codec.to_text(dossier, "dossier")))
         return out
 

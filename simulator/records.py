@@ -101,6 +101,13 @@ class LasRecords:
         rows = self._db.execute(f"SELECT * FROM las_prepared WHERE school = ? AND {column} = ?", (school, value))
         return [_prepared(r) for r in rows]
 
+    def prepared_keys(self, school: str) -> list[str]:
+        """The keys of the pupils prepared at ``school``, in the order they were prepared."""
+        return [
+            r["key"]
+            for r in self._db.execute("SELECT key FROM las_prepared WHERE school = ? ORDER BY rowid", (school,))
+        ]
+
     def withdraw_prepared(self) -> None:
         self._db.execute("DELETE FROM las_prepared")
 

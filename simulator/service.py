@@ -19,7 +19,7 @@ from oso.faults import OsoFault
 from simulator.broker import Caller, TrafficCenter
 from simulator.clock import Clock
 from simulator.evidence import IN, INTERNAL, OUT, Recorded
-from simulator.faultinject import FaultProfile
+from simulator.faultinject import FaultProfile, WireAnswer
 from simulator.las import IN_PROCESS_TC, LasTransport, ReferenceLas, VendorUnderTest
 from simulator.pupils import Catalogue, Prepared, PupilSource
 from simulator.records import LasRecords
@@ -34,7 +34,7 @@ from simulator.register import (
     stored_change,
 )
 from simulator.store import MIB, Store, StoreUnavailable
-from simulator.transports import Faulty, HttpTransport, Loopback, Routed
+from simulator.transports import Faulty, HttpTransport, Loopback, Routed, no_soap
 
 DB_NAME = "simulator.db"
 VUT = "vut"  # the vendor id of the vendor-under-test slot
@@ -276,4 +276,6 @@ class Dispatch:
                     answer = self.sim.las_for(rk).handle(rk, call.message, caller)
             except OsoFault as fault:
                 return Answer.refusing(fault)
+            except WireAnswer as wire:  # a faulty hosted LAS that answers no SOAP message: its own doing
+                return no_soap(call, wire.action, injected=False)
         return Answer.of(answer)

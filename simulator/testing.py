@@ -25,10 +25,11 @@ OVERSTAPDOSSIER = "overstapdossier"
 
 
 class World:
-    def __init__(self, config: Config, *, pki: Pki | None = None, timeout: float = 30.0) -> None:
-        """``pki``: the run's test PKI when ``config`` has TLS on (the admin client trusts its CA)."""
+    def __init__(self, config: Config, *, pki: Pki | None = None, timeout: float = 30.0, port: int = 0) -> None:
+        """``pki``: the run's test PKI when ``config`` has TLS on (the admin client trusts its CA); ``port``:
+        0 for a free one."""
         self.pki = pki
-        self.running: Running = start_in_thread(config)
+        self.running: Running = start_in_thread(config, port=port)
         self.verify = tls_context(pki.ca_cert) if pki else True
         self.admin = httpx.Client(base_url=self.url, timeout=timeout, verify=self.verify)
         self.oso = self.client_as(REFERENCE)

@@ -21,7 +21,7 @@ from oso import envelope, faults
 from oso.exchange import DROPPED, HTTP_ERROR, Answer, AsyncTransport, Call, Transport
 from oso.faults import OsoFault
 from simulator.broker import Caller, TrafficCenter
-from simulator.faultinject import FaultProfile, InjectedFault
+from simulator.faultinject import Action, FaultProfile, InjectedFault
 
 Verify = ssl.SSLContext | bool
 
@@ -162,18 +162,27 @@ class Faulty(Generic[Inner]):
         action = profile.decide(call.operation or "", call.school, self.direction)
         if action.latency or action.delay:
             await asyncio.sleep(action.latency + action.delay)
-        if action.drop:
-            return Answer.unreachable(call, "message lost (dropped by the fault profile)", injected=DROPPED)
-        if action.http_status:
-            return Answer(
-                action.http_status,
-                f"injected HTTP {action.http_status}\n".encode(),
-                {"content-type": "text/plain; charset=utf-8"},
-                injected=HTTP_ERROR,
-            )
+        if action.drop or action.http_status:
+            return no_soap(call, action, injected=True)
         if action.fault:
             return Answer.refusing(InjectedFault(action.fault))
         answer = await self.inner.exchange_async(call)
         if action.duplicate:
             answer = replace(answer, repeat=await self.inner.exchange_async(call))
         return answer
+
+
+def no_soap(call: Call, action: Action, *, injected: bool) -> Answer:
+    """What the wire carries instead of a SOAP answer when ``action`` drops the message or answers a bare
+    HTTP error: the fault profile's doing (``injected``), or a faulty hosted LAS's own (``WireAnswer``)."""
+    if action.drop:
+        if injected:
+            return Answer.unreachable(call, "message lost (dropped by the fault profile)", injected=DROPPED)
+        return replace(Answer.unreachable(call, "connection closed without an answer"), wire=DROPPED)
+    return Answer(
+        action.http_status,
+        f"injected HTTP {action.http_status}\n".encode(),
+        {"content-type": "text/plain; charset=utf-8"},
+        injected=HTTP_ERROR if injected else None,
+        wire=None if injected else HTTP_ERROR,
+    )

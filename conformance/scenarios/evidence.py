@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from oso import envelope
 from oso.faults import OsoFault
-from oso.zoeksleutel import pgns_in_clear
 
 REQUESTS_IN = ("in", "internal")
 
@@ -74,6 +75,15 @@ def answered_ok(s: Seen) -> bool:
     return s.fault is None and s.answer_body != ""
 
 
-def clear_pgns(seen: list[Seen]) -> list[tuple[str, str]]:
-    """(operation, number) for every valid pupil number in clear in the requests."""
-    return [(s.operation, n) for s in seen for n in pgns_in_clear(s.body)]
+def clear_pgns(seen: list[Seen], pgns: Iterable[str]) -> list[tuple[str, str]]:
+    """(operation, number) for every pupil number of the run that a request carries in clear.
+
+    Only the numbers the run gave the LAS count: any nine digits that pass the 11-proef (inside a
+    routeringskenmerk or a sessieId, say) are not a pupil number."""
+    numbers = re.compile("|".join(rf"(?<!\d){re.escape(n)}(?!\d)" for n in sorted(set(pgns))) or "(?!)")
+    return [(s.operation, n) for s in seen for n in numbers.findall(s.body)]
+
+
+def ids(seen: list[Seen]) -> list[int]:
+    """The log ids of these requests, for a failure to mark them (and their answers) in the evidence."""
+    return [s.id for s in seen]

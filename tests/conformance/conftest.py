@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import socket
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from simulator.mutants import vendor_under_test
 from simulator.server import Running, start_in_thread
@@ -39,3 +51,55 @@ def vendor_environment(tmp_path: Path, request: pytest.FixtureRequest) -> Runnin
     )
     yield running
     running.stop()
+
+
+@contextmanager
+def served(app: Starlette) -> Iterator[str]:
+    """A small ASGI app of a test (a vendor's control API gone wrong) under uvicorn on 127.0.0.1; its URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the test's app did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        if hasattr(app.state, "release"):
+            app.state.release.set()
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def control_front(upstream: str, *, missing: set[str] = frozenset(), hanging: set[str] = frozenset()) -> Starlette:
+    """A vendor's control API in front of ``upstream`` (a simulator's /control): calls named ``METHOD /path``
+    in ``missing`` answer 404 (as a LAS without that optional call does), those in ``hanging`` (``*``: all)
+    do not answer until the app is stopped. ``app.state.calls`` lists every call made, by name."""
+    release = threading.Event()
+    calls: list[str] = []
+
+    async def call(request: Request) -> Response:
+        name = f"{request.method} /{request.path_params['path']}"
+        calls.append(name)
+        if name in missing:
+            return JSONResponse({"error": f"{name} is not offered"}, status_code=404)
+        if name in hanging or "*" in hanging:
+            while not release.is_set():
+                await asyncio.sleep(0.05)
+            return Response(status_code=503)
+        async with httpx.AsyncClient(timeout=120) as client:
+            answer = await client.request(
+                request.method,
+                f"{upstream}/{request.path_params['path']}",
+                content=await request.body(),
+                headers={"content-type": request.headers.get("content-type", "application/json")},
+            )
+        return Response(answer.content, answer.status_code, media_type=answer.headers.get("content-type"))
+
+    app = Starlette(routes=[Route("/{path:path}", call, methods=["GET", "PUT", "POST"])])
+    app.state.release, app.state.calls = release, calls
+    return app

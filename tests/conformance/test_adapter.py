@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -10,6 +11,7 @@ import httpx
 import pytest
 
 from conformance.adapter import AdapterError, HttpAdapter, ManualAdapter, NotSupported, load_adapter
+from tests.conformance.conftest import control_front, served
 
 
 @pytest.fixture
@@ -79,3 +81,17 @@ def test_a_control_api_that_fails_is_a_setup_error_not_a_failed_check(vendor_env
 def test_adapter_specs_that_cannot_load_say_why(spec, says):
     with pytest.raises(AdapterError, match=says):
         load_adapter(spec, "reference", "http://127.0.0.1:9")
+
+
+@pytest.mark.parametrize(
+    ("path", "remedy"), [("/pupils", "implement POST /pupils"), ("/dossiers", "run in export mode")]
+)
+def test_a_control_api_without_a_way_to_prepare_leaves_those_checks_untested(vendor_environment, path, remedy):
+    """404 is the contract's answer for a call a test environment does not offer: not a silent success."""
+    front = control_front(f"{vendor_environment.url}/control", missing={f"POST {path}"})
+    with served(front) as url, contextlib.closing(HttpAdapter(url, timeout=10)) as adapter:
+        prepare = adapter.prepare_pupil if path == "/pupils" else adapter.prepare
+        with pytest.raises(NotSupported) as refused:
+            prepare("80AA", "990001520", "ready", [])
+    assert refused.value.reason == f"the LAS's control API answers 404 to POST {path}"
+    assert refused.value.remedy.startswith(remedy)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 import yaml
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
 
 import conformance
 from fixtures.generator import Request, Size, Traits, build
@@ -17,7 +21,14 @@ from oso.profiles import Profile
 from reports.results import errors_against
 from simulator import control
 
-SPEC = yaml.safe_load((Path(conformance.__file__).parent / "control-api.yaml").read_text(encoding="utf-8"))
+HERE = Path(conformance.__file__).parent
+SPEC = yaml.safe_load((HERE / "control-api.yaml").read_text(encoding="utf-8"))
+PUPIL_SCHEMA = json.loads((HERE / "pupil.schema.json").read_text(encoding="utf-8"))
+# The contract as JSON Schema resources: the OpenAPI document refers to the pupil schema by its file name.
+REGISTRY = Registry().with_resources(
+    (name, DRAFT202012.create_resource(doc))
+    for name, doc in (("control-api.yaml", SPEC), ("pupil.schema.json", PUPIL_SCHEMA))
+)
 
 
 def resolve(node: Any) -> Any:
@@ -52,8 +63,10 @@ def call(http: httpx.Client, method: str, path: str, body: dict[str, Any] | None
 
 
 def request_errors(path: str, method: str, body: dict[str, Any]) -> list[str]:
-    schema = resolve(SPEC["paths"][path][method]["requestBody"])["content"]["application/json"]["schema"]
-    return errors_against(body, schema)
+    """The body against the request schema of the contract, its pupil schema included (full JSON Schema)."""
+    pointer = f"/paths/{path.replace('/', '~1')}/{method}/requestBody/content/application~1json/schema"
+    validator = jsonschema.Draft202012Validator({"$ref": f"control-api.yaml#{pointer}"}, registry=REGISTRY)
+    return [f"{e.json_path}: {e.message}" for e in validator.iter_errors(body)]
 
 
 @pytest.fixture
@@ -109,6 +122,9 @@ def test_a_whole_exchange_follows_the_contract(http, vendor_environment):
     }
     assert request_errors("/dossiers", "post", prepare) == []
     assert call(http, "post", "/dossiers", prepare).status_code == 204
+    example = SPEC["paths"]["/pupils"]["post"]["requestBody"]["content"]["application/json"]["example"]
+    assert call(http, "post", "/pupils", example).status_code == 204
+    assert datetime.fromisoformat(info["now"]) - sim.clock.now() < timedelta(minutes=1)
     assert call(http, "put", "/clock", {"now": "2026-06-20T09:00:00+02:00"}).status_code == 204
     assert abs(sim.clock.now() - datetime.fromisoformat("2026-06-20T09:00:00+02:00")) < timedelta(minutes=1)
 
@@ -137,6 +153,29 @@ def test_a_whole_exchange_follows_the_contract(http, vendor_environment):
         ),
         ("post", "/dossiers", {"bron_brin": "80AA", "pgn": "111222333", "state": "maybe", "versions": []}, "state"),
         ("put", "/clock", {"now": "2026-06-20T09:00:00"}, "timezone"),
+        (
+            "post",
+            "/pupils",
+            {"bron_brin": "80AA", "pgn": "111222333", "state": "ready", "versions": []},
+            "at least one",
+        ),
+        (
+            "post",
+            "/pupils",
+            {"bron_brin": "80AA", "pgn": "111222333", "state": "ready", "versions": [{"prepared": "2026-02-02"}]},
+            "versions[1].prepared: give the timezone",
+        ),
+        (
+            "post",
+            "/pupils",
+            {
+                "bron_brin": "80AA",
+                "pgn": "111222333",
+                "state": "ready",
+                "versions": [{"prepared": "2026-02-02T10:00:00+01:00", "pupil": {"overstap": "POVO"}}],
+            },
+            "versions[1].pupil: 'deliver' is a required property",
+        ),
         ("put", "/setup", {"tc_url": "http://127.0.0.1:9/tc", "zoeksleutel_scheme": "rot13"}, "zoeksleutel"),
     ],
     ids=lambda v: v if isinstance(v, str) else None,

@@ -10,6 +10,8 @@ from reports.results import Results, consistency
 CHECKS = """
 import pytest
 
+from conformance.expect import not_testable
+
 pytestmark = pytest.mark.oso_role("doel")
 
 
@@ -27,6 +29,11 @@ def test_fails_then_errors(breaks_on_teardown):
 @pytest.mark.oso_rule("TC-SESSION-01")
 def test_skipped():
     pytest.skip("not for this LAS")
+
+
+@pytest.mark.oso_rule("TC-SESSION-02")
+def test_not_testable():
+    not_testable("this LAS cannot do batches", "give it a batch mode")
 
 
 @pytest.mark.oso_rule("TC-MSG-01")
@@ -56,13 +63,19 @@ def test_one_result_per_check_with_the_first_thing_that_went_wrong(tmp_path):
     results = Results.load(tmp_path / "r.json")
     assert consistency(results) == []
     by_name = {c.name: c for c in results.checks}
-    assert sorted(by_name) == ["test_fails_then_errors", "test_per_transfer[popo]", "test_skipped"]
+    assert sorted(by_name) == ["test_fails_then_errors", "test_not_testable", "test_per_transfer[popo]", "test_skipped"]
     assert by_name["test_fails_then_errors"].outcome == "failed"
     assert "the call failed" in by_name["test_fails_then_errors"].message
     assert by_name["test_skipped"].outcome == "skipped" and "not for this LAS" in by_name["test_skipped"].message
     assert results.rule("TC-AFMELD-01").result == "fail" and results.rule("TC-SESSION-01").result == "skip"
     assert results.rule("BRON-VERZ-01") is None, "bron rules are not part of a doel run"
     assert results.summary.verdict == "fail"
+    untested = {u.rule: u for u in results.untested}
+    assert untested["TC-SESSION-02"].reason == "this LAS cannot do batches"
+    assert untested["TC-SESSION-02"].remedy == "give it a batch mode"
+    assert untested["TC-SESSION-01"].reason == "not for this LAS"
+    assert untested["DOEL-FETCH-01"].reason == "osokit has no check for this rule yet", "no check in this suite"
+    assert "TC-AFMELD-01" not in untested, "it failed: that is tested"
 
 
 def test_a_check_naming_an_unknown_rule_is_refused(tmp_path):
@@ -94,3 +107,17 @@ def test_the_suite_config_is_strict(tmp_path):
     (tmp_path / "pytest.ini").write_text(ini, encoding="utf-8")
     passing_xfail = pytest_run(tmp_path, "-c", str(tmp_path / "pytest.ini"))
     assert passing_xfail.returncode == 1 and "XPASS(strict)" in passing_xfail.stdout, passing_xfail.stdout[-2000:]
+
+
+def test_the_time_bounds_are_options_of_the_plugin_too(tmp_path):
+    (tmp_path / "test_checks.py").write_text(CHECKS)
+    done = pytest_run(tmp_path, "--oso-timeout", "0")
+    assert done.returncode == 4
+    assert "argument --oso-timeout: '0': give a number of seconds greater than 0" in done.stderr
+    done = pytest_run(
+        tmp_path, "--oso-role", "doel", "--oso-deadline", "0.001", "--oso-results", str(tmp_path / "r.json")
+    )
+    results = Results.load(tmp_path / "r.json")
+    assert results.run.stopped is not None and results.run.stopped.why == "deadline"
+    not_run = [c for c in results.checks if c.message and c.message.startswith("not run: the run passed its deadline")]
+    assert not_run and len(results.checks) == 5

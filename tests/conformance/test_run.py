@@ -6,6 +6,7 @@ import json
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ import pytest
 from lxml import etree
 
 from reports.results import Results, consistency
-from tests.conformance.conftest import osokit
+from tests.conformance.conftest import control_front, osokit, served
 
 
 def test_the_reference_passes_every_check_in_both_roles(tmp_path):
@@ -105,7 +106,12 @@ def test_should_failures_do_not_fail_the_run(tmp_path):
         (["--target", "ftp://x"], "use reference, mutant:<name>"),
         (["--adapter", "no.such.module:Adapter"], "cannot load"),
         (["--adapter", "json:JSONDecoder"], "is not a conformance.adapter.VendorAdapter"),
-        (["--transfer", "popo,pobo"], "--transfer popo,pobo"),
+        (["--transfer", "popo,pobo"], "argument --transfer: 'popo,pobo': choose from popo,povo,vovo"),
+        (["--role", "ouder"], "argument --role: 'ouder': choose doel, bron or both"),
+        (["--tls", "maybe"], "argument --tls: 'maybe': choose auto, on or off"),
+        (["--target", "mutant:"], "mutant:<name> needs a name"),
+        (["--adapter", "manual"], "--adapter manual needs the vendor info file"),
+        (["--adapter", "manual:/no/such/vendor.json"], "cannot read vendor info /no/such/vendor.json"),
         (["--only", "test_nothing.py::test_nothing"], "no such check"),
         (["--only", "test_bron.py::test_nothing"], "not found"),
     ],
@@ -115,16 +121,6 @@ def test_setup_errors_exit_2_with_a_clear_message(tmp_path, args, says):
     done = osokit("conformance", "run", "--out", str(tmp_path), *args)
     assert done.returncode == 2, (done.returncode, done.stdout[-1500:], done.stderr[-1500:])
     assert says in done.stderr and "Traceback" not in done.stderr
-
-
-def test_a_vendor_environment_is_driven_through_its_control_api(tmp_path, vendor_environment):
-    """The path a vendor takes: its LAS at a URL, its own clock and zoeksleutel key set up by the suite."""
-    done = osokit("conformance", "run", "--target", f"{vendor_environment.url}/control", "--out", str(tmp_path))
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    results = Results.load(tmp_path / "results.json")
-    skipped = [c for c in results.checks if c.outcome == "skipped"]
-    assert [c.rule for c in skipped] == ["BRON-CERT-01"], "only the mutual-TLS check needs a hosted target"
-    assert results.summary.passed == results.summary.total - 1 and results.run.simulator["tls"] is False
 
 
 @pytest.mark.parametrize("vendor_environment", ["mutant:bron-serves-expired"], indirect=True)
@@ -166,6 +162,26 @@ def test_a_python_adapter_class_can_drive_the_las(tmp_path, vendor_environment):
     assert Results.load(tmp_path / "results.json").run.adapter == "conformance.adapter:HttpAdapter"
 
 
+def test_set_up_errors_are_found_before_the_first_check(tmp_path, vendor_environment):
+    """A manual adapter file that is not vendor info, an --out that cannot be written, a GET /info that is
+    not usable: one line, exit 2, and no check has run."""
+    bad_info = tmp_path / "vendor.json"
+    bad_info.write_text('{"vendor": "x", "doel": {"po": {}}, "bron": {}}')
+    (tmp_path / "a-file").write_text("")
+    wrong = control_front(f"{vendor_environment.url}/control", missing={"GET /info"})
+    with served(wrong) as url:
+        cases = [
+            (["--adapter", f"manual:{bad_info}"], "doel must give one school per sector, po and vo"),
+            (["--out", str(tmp_path / "a-file" / "out")], "the reports cannot be written there"),
+            (["--target", url], f"--target {url}: its GET /info is not usable: control API GET /info: HTTP 404"),
+        ]
+        for args, says in cases:
+            done = osokit("conformance", "run", "--out", str(tmp_path / "out"), *args)
+            assert done.returncode == 2 and done.stdout == "", (args, done.stdout[-1000:], done.stderr[-1000:])
+            (line,) = done.stderr.strip().splitlines()
+            assert line.startswith("osokit: error: ") and says in line, line
+
+
 def test_results_json_names_the_run_and_the_command(tmp_path):
     done = osokit("conformance", "run", "--role", "bron", "--transfer", "vovo", "--seed", "7", "--out", str(tmp_path))
     assert done.returncode == 0
@@ -203,3 +219,19 @@ def test_a_run_stopped_half_way_is_no_verdict(tmp_path):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "osokit: interrupted" in err, out[-2000:] + err[-2000:]
     assert "verdict:" not in out and not (tmp_path / "out").exists()
+
+
+def test_the_run_s_simulator_listens_on_the_port_given(tmp_path):
+    """--port: a port that is taken stops the run at set-up; a free one runs it (for a LAS behind a firewall)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = osokit("conformance", "run", "--role", "bron", "--transfer", "popo", "--port", str(port),
+                      "--out", str(tmp_path / "busy"))  # fmt: skip
+    assert busy.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in busy.stderr, busy.stderr[-1500:]
+    done = osokit("conformance", "run", "--role", "bron", "--transfer", "popo", "--port", str(port),
+                  "--out", str(tmp_path / "free"))  # fmt: skip
+    assert done.returncode == 0, done.stdout[-1500:] + done.stderr[-1500:]
+    bad = osokit("conformance", "run", "--port", "70000", "--out", str(tmp_path / "bad"))
+    assert bad.returncode == 2 and "argument --port: '70000': give a port" in bad.stderr

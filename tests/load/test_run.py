@@ -190,3 +190,14 @@ def test_the_locustfile_runs_under_plain_locust(tmp_path):
     assert "HTTP Request:" not in done.stderr  # locust's console: its own lines, not httpx's
     summary = json.loads((tmp_path / "s.json").read_text())
     assert summary["soap"]["requests"] > 0 and summary["soap"]["failures"] == 0
+
+
+def test_a_run_starts_its_simulator_on_the_port_given_and_refuses_a_port_without_one(tmp_path):
+    from tests.load.test_capacity import free_ports
+
+    (port,) = free_ports(1)
+    done = osokit("load", "run", "--start-simulator", "--port", str(port), "--cohort", "200", "--users", "2",
+                  "--duration", "3s", "--out", str(tmp_path))  # fmt: skip
+    assert done.returncode == 0 and f"against http://127.0.0.1:{port}" in done.stderr, done.stderr[-2000:]
+    refused = osokit("load", "run", "--target", f"http://127.0.0.1:{port}", "--port", str(port))
+    assert refused.returncode == 2 and f"--port {port}: only with --start-simulator" in refused.stderr

@@ -43,7 +43,12 @@ def path_without(program: str, farm: Path) -> str:
 def test_make_test_passes_on_a_fresh_clone_and_says_what_did_not_run(tmp_path):
     clone = tmp_path / "osokit"  # nothing beside it: no ../shared
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=300)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OSOKIT_", "PYTHON", "VIRTUAL_ENV")) and k != "CI"}
+    # a newcomer types `make test` in a shell: no make above it (MAKELEVEL would add make's
+    # "Leaving directory" line after the run's last line), no CI, no osokit or Python settings
+    outer = ("CI", "MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("OSOKIT_", "PYTHON", "VIRTUAL_ENV")) and k not in outer
+    }
     env = offline(env, tmp_path) | {"PATH": path_without("chromium", tmp_path / "path"), "BROWSER_INSTALL": "no"}
     assert subprocess.run(["sh", "-c", "command -v chromium"], env=env, capture_output=True).returncode != 0
 

@@ -1,7 +1,9 @@
 """Sample results for the report tests: small and hand-made, with the awkward parts on purpose.
 
-Six checks over four rules: a pass, a MUST failure whose evidence is XML full of ``<``, ``&``,
-``"`` and a ``<script>`` element, a skip, an error, a SHOULD failure, and a rule left untested.
+Six checks over five rules: a pass, a MUST failure (expected, found, where) whose evidence is XML
+full of ``<``, ``&``, ``"`` and a ``<script>`` element, a skip, an error, a SHOULD failure, a rule
+left untested and one that does not apply; the two MUST rules left open are listed as not tested.
+``v1_document()`` is the same run as osokit-results/1 wrote it.
 ``python tests/reports/conftest.py sample.json`` writes the sample (docs/report-screenshot.png is made from it).
 """
 
@@ -57,8 +59,13 @@ def sample_document() -> dict[str, Any]:
             role="bron",
             transfer="povo",
             duration_s=1.5,
-            message='expected inzage true, found "false" in <dossier> at /Envelope/Body/documentResponse '
-            "(the LAS sent <script>alert(1)</script> & more)",
+            message='expected inzage true; found "false" (the LAS sent <script>alert(1)</script> & more) '
+            "(where: <dossier> at /Envelope/Body/documentResponse)",
+            expected="inzage true",
+            found='"false" (the LAS sent <script>alert(1)</script> & more)',
+            where="<dossier> at /Envelope/Body/documentResponse",
+            masked=True,
+            no_evidence=None,
             evidence=[
                 {
                     "id": 17,
@@ -69,6 +76,8 @@ def sample_document() -> dict[str, Any]:
                     "vendor": "reference",
                     "status": None,
                     "fault": None,
+                    "headers": {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"document"'},
+                    "offending": False,
                     "body": f'<soap:Envelope xmlns:soap="{SOAP}"><soap:Body><documentRequest xmlns="{OSO}">'
                     "<koppelsleutel>ab12</koppelsleutel></documentRequest></soap:Body></soap:Envelope>",
                 },
@@ -81,6 +90,8 @@ def sample_document() -> dict[str, Any]:
                     "vendor": "mutant",
                     "status": 200,
                     "fault": None,
+                    "headers": None,
+                    "offending": True,
                     "body": EVIL_BODY,
                 },
             ],
@@ -140,7 +151,7 @@ def sample_document() -> dict[str, Any]:
             "level": "MUST",
             "roles": ["doel"],
             "checks": [ids[2], ids[3], ids[5]],
-            "result": "fail",
+            "result": "error",
         },
         {
             "id": "OG.cat_03",
@@ -159,9 +170,35 @@ def sample_document() -> dict[str, Any]:
             "checks": [],
             "result": "untested",
         },
+        {
+            "id": "OVb.LL01",
+            "text": "A binnen-BRIN dossier names the pupil.",
+            "source": "Edustandaard OSO gegevensset 2019.1, bedrijfsregels OVb",
+            "level": "MUST",
+            "roles": ["bron"],
+            "checks": [],
+            "result": "not-applicable",
+        },
+    ]
+    untested = [
+        {
+            "rule": "OSOKIT-TR-SC01",
+            "level": "MUST",
+            "reason": "not applicable: the bron side never calls sessiecontrole; the check could not reach a "
+            "verdict: TimeoutError: the doel LAS did not answer within 30 s",
+            "remedy": "make the LAS's control API answer every call, within --timeout (30 s), and run again",
+            "checks": [ids[2], ids[3]],
+        },
+        {
+            "rule": "OVa.LL13",
+            "level": "MUST",
+            "reason": "osokit has no check for this rule yet",
+            "remedy": "none in this osokit version: the verdict cannot be PASS until osokit checks it",
+            "checks": [],
+        },
     ]
     return {
-        "schema": "osokit-results/1",
+        "schema": "osokit-results/2",
         "run": {
             "id": "run-20250301-100000-42",
             "started": "2025-03-01T10:00:00+01:00",
@@ -183,13 +220,31 @@ def sample_document() -> dict[str, Any]:
             "failed": 2,
             "skipped": 1,
             "errors": 1,
-            "must_failed": 2,
+            "must_failed": 1,
             "should_failed": 1,
+            "untested": 2,
             "verdict": "fail",
         },
+        "untested": untested,
         "rules": rules,
         "checks": checks,
     }
+
+
+def v1_document() -> dict[str, Any]:
+    """The sample as osokit-results/1 wrote it: errors counted as failures, no list of what was not tested."""
+    doc = sample_document()
+    doc["schema"] = "osokit-results/1"
+    del doc["untested"], doc["summary"]["untested"]
+    doc["summary"]["must_failed"] = 2
+    doc["rules"] = [r for r in doc["rules"] if r["result"] != "not-applicable"]
+    doc["rules"][1]["result"] = "fail"
+    for check in doc["checks"]:
+        for key in ("expected", "found", "where", "masked", "no_evidence"):
+            check.pop(key, None)
+        for e in check["evidence"]:
+            e.pop("headers", None), e.pop("offending", None)
+    return doc
 
 
 def large_document(n: int) -> dict[str, Any]:
@@ -227,8 +282,10 @@ def large_document(n: int) -> dict[str, Any]:
         "errors": 0,
         "must_failed": failed,
         "should_failed": 0,
+        "untested": 0,
         "verdict": "fail",
     }
+    base["untested"] = []
     return base
 
 
@@ -240,6 +297,11 @@ def sample_dict() -> dict[str, Any]:
 @pytest.fixture
 def sample() -> Results:
     return Results.from_dict(sample_document())
+
+
+@pytest.fixture
+def v1_dict() -> dict[str, Any]:
+    return v1_document()
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ def test_newly_failing_newly_passing_and_other_changes(sample_dict, sample):
     ]
     assert [(c.old, c.new) for c in d.newly_passing] == [("failed", "passed")]
     assert [(c.old, c.new) for c in d.changed] == [("error", "skipped")]  # stopped running is not fixed
-    assert [(r.id, r.old, r.new) for r in d.rules_changed] == [("OSOKIT-TR-SC01", "fail", "skip")]
+    assert [(r.id, r.old, r.new) for r in d.rules_changed] == [("OSOKIT-TR-SC01", "error", "skip")]
     assert d.regressed and not d.added and not d.removed
 
 

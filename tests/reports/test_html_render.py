@@ -12,6 +12,8 @@ Three runs, about a second each:
 3. the same control page with loopback allowed: the loopback request now connects and gets a
    response, so "nothing connected" in runs 1 and 2 is a measurement too.
 
+A fourth run paints an INCOMPLETE report: its banner has a colour of its own, never PASS's green.
+
 Chromium missing skips them (fails under CI=true: tests/conftest.py); ``OSOKIT_SKIP_BROWSER=1`` skips them.
 """
 
@@ -30,6 +32,7 @@ from reports.results import Results
 
 WIDTH, HEIGHT = 1280, 2000
 FAIL_BANNER = (0xB5, 0x3F, 0x00)
+INCOMPLETE_BANNER = (0x7A, 0x55, 0x00)
 
 
 class _Counting(BaseHTTPRequestHandler):
@@ -96,6 +99,17 @@ def test_report_renders_offline(chromium, sample: Results, tmp_path):
     assert activity.page_requests == ()
     assert activity.connected == ()
     assert activity.responses == ()
+
+
+def test_an_incomplete_run_gets_its_own_banner_never_green(chromium, sample_dict, tmp_path):
+    for check in sample_dict["checks"]:
+        check.update(outcome="passed" if check["outcome"] == "failed" else check["outcome"])
+    sample_dict["summary"].update(passed=4, failed=0, must_failed=0, should_failed=0, verdict="incomplete")
+    page = tmp_path / "report.html"
+    page.write_text(html_report(Results.from_dict(sample_dict)), encoding="utf-8")
+    rendering = render(page, tmp_path / "chromium", width=WIDTH, height=900, timeout=60, chromium=chromium)
+    assert png_info(rendering.png).pixel(4, 4)[:3] == INCOMPLETE_BANNER
+    assert "◐ INCOMPLETE" in rendering.dom and "2 MUST rules not tested (listed first below)" in rendering.dom
 
 
 def test_the_blocking_stops_every_request_a_page_makes(chromium, tmp_path, loopback_server):

@@ -12,7 +12,7 @@ import pytest
 from reports.html import html_report
 from reports.i18n import CATALOGUES, EN, LANGUAGES, words
 from reports.results import Results
-from reports.text import BODY_LIMIT
+from reports.text import BODY_LIMIT, MASKED_HINT
 from tests.reports.test_html import TagBalance, parse
 
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
@@ -59,18 +59,23 @@ def test_the_dutch_page_is_the_english_page_in_other_words(sample):
     structure = "//@id | //@class | //@href | //@data-outcome"
     assert en.xpath(structure) == nl.xpath(structure)  # the same elements, links and rows
     assert nl.xpath("string(//header//*[@class='verdict'])") == "✘ AFGEKEURD"
-    assert "2 MUST-controles zijn mislukt; 1 SHOULD-controle is mislukt" in nl.xpath("string(//header)")
+    assert "1 MUST-controle is mislukt; 2 MUST-regels niet getest; 1 SHOULD-controle is mislukt" in nl.xpath(
+        "string(//header)"
+    )
     assert nl.xpath("//title/text()") == ["AFGEKEURD · osokit-conformiteit · mutant:skip-inzage"]
     assert [a.text for a in nl.xpath("//nav[@class='toc']/a")] == [
+        "Niet getest (2)",
         "Samenvatting",
-        "Regels (4)",
+        "Regels (5)",
         "Mislukt (3)",
         "Alle controles (6)",
     ]
     rows = nl.xpath('//table[@id="checks-table"]/tbody/tr')
     assert rows[1].xpath("string(td[1])") == "✘ mislukt" and rows[0].xpath("string(td[1])") == "✔ geslaagd"
     rules = [r.xpath("string(td[1])") for r in nl.xpath('//table[@id="rules-table"]/tbody/tr[td]')]
-    assert rules == ["✘ niet voldaan", "✘ niet voldaan", "○ niet getest", "✘ niet voldaan"]
+    assert rules == ["✘ niet voldaan", "⚠ fout", "○ niet getest", "– niet van toepassing", "✘ niet voldaan"]
+    said = nl.xpath('//section[@id="failures"]/article[1]/dl[@class="said"]/dt/text()')
+    assert said == ["verwacht", "gevonden", "waar"]
     assert nl.xpath("string(//div[@id='filter']/@data-shown)") == "{shown} van {total} controles getoond"
 
 
@@ -82,7 +87,10 @@ def test_what_the_results_say_stays_as_they_say_it(sample):
     for check in sample.checks:
         assert check.id in text and (check.rerun in text or not check.failing)
     first = nl.xpath('//section[@id="failures"]/article')[0]
-    assert first.xpath("string(pre[@class='message'])") == sample.checks[1].message
+    check = sample.checks[1]
+    assert first.xpath("dl[@class='said']/dd/text()") == [check.expected, check.found, check.where]
+    for untested in sample.untested:
+        assert untested.reason in text and untested.remedy in text
     assert '<script>alert("owned")</script>' in first.xpath("string(.//details[2]/pre)")
     assert "<script>alert" not in html_report(sample, "nl")
     assert nl.xpath("string(//section[@id='run']//pre[@class='cmd'])") == sample.run.command
@@ -110,7 +118,9 @@ def test_no_english_label_is_left_in_the_dutch_page(sample):
     results_own = (
         "//pre | //code | //script | //style | //table[@id='rules-table']/tbody/tr/td[position() >= 4]"
         " | //article/p[@class='small'] | //table[@id='checks-table']//span[@class='small']"
+        " | //dl[@class='said']/dd | //section[@id='untested']//li"
     )
+    assert all("Om te testen:" in li.xpath("string(.)") for li in root.xpath("//section[@id='untested']//li"))
     for node in root.xpath(results_own):  # rule texts and sources, messages, commands, evidence
         node.getparent().remove(node)
     words_left = " ".join(root.xpath("//body//text()") + root.xpath("//@placeholder | //@aria-label"))
@@ -163,4 +173,8 @@ def test_conformance_run_takes_lang(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     page = parse((tmp_path / "report.html").read_text(encoding="utf-8"))
     assert page.xpath("string(//header//*[@class='verdict'])") == "✔ GOEDGEKEURD"
-    assert "elke MUST-controle is geslaagd" in page.xpath("string(//header)")
+    assert "elke MUST-regel die van toepassing is, is getest en voldaan" in page.xpath("string(//header)")
+
+
+def test_the_english_masking_hint_is_the_one_junit_gives():
+    assert EN["failure.masked"] == MASKED_HINT

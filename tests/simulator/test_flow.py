@@ -195,6 +195,27 @@ def test_verzameldatum_gives_the_dossier_after_the_eindtoets(world):
     assert world.document(pupil, doel, world.overdracht(pupil, doel)).dossier == first.dossier
 
 
+def test_the_update_can_be_dated_after_what_a_doel_did_on_its_own_clock(world):
+    """A doel whose clock says December collected the first dossier then: once the update is dated after
+    that (the conformance suite does so), the bron offers it to a re-request with that verzameldatum."""
+    pupil, doel = world.pupil("verzameldatum"), world.school("vo")
+    collected = datetime.fromisoformat("2026-12-02T10:00:00+01:00")
+    ask = {"dossier_verzameldatum": collected}
+    assert fault_code(world.document, pupil, doel, world.overdracht(pupil, doel), **ask) == faults.GEEN_NIEUWER_DOSSIER
+    after = "2026-12-02T10:00:05+01:00"
+    assert world.admin.post("/admin/pupils/verzameldatum", json={"updated": after}).json()["updated"] == after
+    world.admin.post("/admin/clock", json={"set": after})
+    updated = world.document(pupil, doel, world.overdracht(pupil, doel), **ask)
+    assert "<eindtoets_basisonderwijs>" in updated.dossier
+    for key, body, says in (
+        ("povo", {"updated": after}, "has one version"),
+        ("verzameldatum", {"updated": "2026-12-02T10:00:05"}, "needs a timezone"),
+        ("verzameldatum", {"updated": "soon"}, "give updated"),
+    ):
+        refused = world.admin.post(f"/admin/pupils/{key}", json=body)
+        assert refused.status_code == 400 and says in refused.json()["error"]
+
+
 def test_specific_aanleverpunt_session(world):
     pupil, doel = world.pupil("povo"), world.school("vo")
     bron_rk = world.sim.register.endpoints_of(pupil["bron_brin"])[0].routeringskenmerk
