@@ -29,13 +29,15 @@ from oso.errors import UserError
 from oso.faults import GESLAAGD, OsoFault
 from oso.namespaces import DOSSIER
 from oso.parsing import parse
-from oso.profiles import Profile, optional_categories
+from oso.profiles import Profile, TransferKind, optional_categories
 from oso.xmlmodel import XmlFragment
 from simulator.broker import Caller
 from simulator.faultinject import Action, WireAnswer
 from simulator.las import IMPORT_STEPS, ReferenceLas, Transfer, VendorUnderTest
 from simulator.pupils import Pupil, Version
 from simulator.register import REFERENCE
+
+ALL_KINDS = tuple(k.value for k in TransferKind)  # a mutant plays every transfer unless it says
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class Mutant:
     defect: str
     role: str  # doel | bron
     cls: type[ReferenceLas]
-    transfers: tuple[str, ...] = ("popo", "povo", "vovo")
+    transfers: tuple[str, ...] = ALL_KINDS
     performance: bool = False  # slow, not wrong: left out of the conformance mutation run
 
 
@@ -56,7 +58,7 @@ def mutant(
     name: str,
     defect: str,
     role: str,
-    transfers: tuple[str, ...] = ("popo", "povo", "vovo"),
+    transfers: tuple[str, ...] = ALL_KINDS,
     *,
     performance: bool = False,
 ) -> Any:
@@ -631,7 +633,7 @@ for _category in ("ouderinzage", "oudersverzorgers", "schoolloopbaan", "overstap
         f"bron-optout-but-sends-{_category}",
         f"marks {_category} as left out (OPT-UIT) yet sends its data",
         "bron",
-        ("povo",) if _category == "overstapadvies" else ("popo", "povo", "vovo"),
+        ("povo",) if _category == "overstapadvies" else ALL_KINDS,
     )(_optout_but_sends(_category))
 
 

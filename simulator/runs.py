@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from oso.errors import OsokitError
+from oso.profiles import TransferKind
 
 ROLES = ("both", "doel", "bron")
-KINDS = ("popo", "povo", "vovo")  # what `osokit conformance run --transfer` takes
+KINDS = tuple(k.value for k in TransferKind)  # what `osokit conformance run --transfer` takes
 LANGS = ("en", "nl")  # and --lang: the language of report.html
 VERDICTS = {0: "PASS", 1: "FAIL", 2: "ERROR", 3: "INCOMPLETE", 130: "STOPPED"}  # by exit code; others: ERROR
 KEEP = 20  # runs kept; the oldest finished ones go first
