@@ -11,8 +11,9 @@ from oso import faults
 from oso import transport as t
 from oso.exchange import DROPPED, HTTP_ERROR, Answer, Call
 from simulator.broker import Caller
-from simulator.faultinject import FaultProfile
-from simulator.transports import Faulty, HttpTransport, Loopback, MockTransport, Routed
+from simulator.evidence import _injected
+from simulator.faultinject import Action, FaultProfile
+from simulator.transports import Faulty, HttpTransport, Loopback, MockTransport, Routed, no_soap
 
 AFMELDING = t.AfmeldingResponse(resultaat="AfmeldingOntvangen")
 
@@ -127,3 +128,16 @@ def test_the_profile_in_force_is_asked_for_each_message():
     assert faulty.exchange(CALL).status == 200
     profiles.append(rule('fault = "InterneFout"'))
     assert faulty.exchange(CALL).code == faults.INTERNE_FOUT
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "what"), [(Action(drop=True), None, DROPPED), (Action(http_status=500), 500, HTTP_ERROR)]
+)
+def test_a_faulty_las_without_a_soap_answer_is_its_own_doing_not_the_profiles(action, status, what):
+    """A hosted mutant's bare HTTP error or closed connection (WireAnswer) takes the fault profile's
+    path to the wire, but the evidence log must not say the profile did it."""
+    own, injected = no_soap(CALL, action, injected=False), no_soap(CALL, action, injected=True)
+    assert (own.status, own.wire, own.injected, own.code) == (status, what, None, what)
+    assert (injected.status, injected.wire, injected.injected, injected.code) == (status, None, what, what)
+    assert own.dropped == injected.dropped == (what == DROPPED)
+    assert _injected(own) is None and _injected(injected) == what
