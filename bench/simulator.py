@@ -18,6 +18,7 @@ from bench import httpload, targets
 from bench.timing import row
 from oso import envelope
 from oso import transport as t
+from oso.exchange import soap_headers
 
 
 def overdracht_body(base_url: str) -> bytes:
@@ -38,7 +39,7 @@ def overdracht_body(base_url: str) -> bytes:
 def run(scale: float = 1.0) -> None:
     print("\nSimulator: Traffic Center message rate (overdrachtRequest, validated, committed, logged)")
     duration, rounds = max(1.0, 3.0 * scale), 3 if scale >= 1 else 1
-    headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"overdracht"'}
+    headers = soap_headers("overdrachtRequest")
     spyne = importlib.util.find_spec("spyne") is not None
     if not spyne:
         print("  (spyne is not installed: the spyne rows are left out; `make bench` installs the bench extra)")

@@ -32,20 +32,22 @@ from urllib.parse import urlsplit
 import httpx
 
 from conformance.options import Target
+from oso.errors import OsokitError, UserError
 from oso.identifiers import is_valid_brin, is_valid_routeringskenmerk
 
 UNREACHABLE_AFTER = 3  # control API calls failing in a row (no answer, time-out) that stop the run
 
 
-class AdapterError(Exception):
-    """The adapter cannot reach or drive the LAS: the check it served ends in an error, not a failed rule."""
+class AdapterError(UserError):
+    """The adapter cannot reach or drive the LAS: the check it served ends in an error, not a failed rule
+    (and, setting up a run, a setup error: exit code 2)."""
 
 
 class Unreachable(AdapterError):
     """The LAS's control API failed several calls in a row: the run stops (exit code 2)."""
 
 
-class NotSupported(Exception):
+class NotSupported(OsokitError):
     """This adapter cannot do that (manual mode reading back imports, say): the check is not testable."""
 
     def __init__(self, reason: str, remedy: str = "drive the LAS with an adapter that can (--adapter http)") -> None:

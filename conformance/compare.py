@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -23,7 +24,9 @@ from typing import Any
 
 from lxml import etree
 
+from oso.errors import OsokitError
 from oso.namespaces import DOSSIER
+from oso.parsing import XmlError, parse
 from oso.profiles import PROFILE_CATEGORIES, Category, Profile, Uitlevering
 from oso.rules import readable_path
 
@@ -429,7 +432,7 @@ class Difference:
         return f"{self.xpath}: expected {self.expected} ({self.field}), found {self.found}"
 
 
-class NotADossier(ValueError):
+class NotADossier(OsokitError, ValueError):
     """The text is not a gegevensset 2019.1 dossier with a pupil: nothing to compare."""
 
 
@@ -458,8 +461,8 @@ def mapping() -> list[tuple[str, str, str]]:
 
 def leerling_of(xml: str | bytes) -> etree._Element:
     try:
-        root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
-    except etree.XMLSyntaxError as exc:
+        root = parse(xml.encode() if isinstance(xml, str) else xml)
+    except XmlError as exc:
         raise NotADossier(f"not well-formed XML: {exc}") from None
     found = root.xpath("/od:dossier/od:huidigeschool/od:leerling", namespaces=NS)
     if not found:
@@ -495,7 +498,7 @@ def _nodes(context: etree._Element, block: Block) -> list[etree._Element]:
                 groups.append(
                     etree.Element(container.tag, {_GROUP: f"{readable_path(container)} (group {len(groups) + 1})"})
                 )
-            copy = etree.fromstring(etree.tostring(child))
+            copy = deepcopy(child)
             copy.tail = None
             groups[-1].append(copy)
     return groups
@@ -685,8 +688,8 @@ def unchanged(handed: str | bytes, served: str | bytes) -> list[Difference]:
 def _canonical(xml: str | bytes) -> str | None:
     """C14N 2.0 with whitespace-only text and namespace prefixes made irrelevant (None: not XML)."""
     try:
-        root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
-    except etree.XMLSyntaxError:
+        root = parse(xml.encode() if isinstance(xml, str) else xml)
+    except XmlError:
         return None
     return etree.canonicalize(etree.tostring(root).decode(), strip_text=True, rewrite_prefixes=True)
 

@@ -14,8 +14,10 @@ from typing import NoReturn
 
 import pytest
 
+from oso.errors import OsokitError
 
-class CheckFailed(AssertionError):
+
+class CheckFailed(OsokitError, AssertionError):
     """A rule the LAS broke: expected vs found, where, and the messages (log ids) that show it."""
 
     def __init__(self, expected: str, found: str, where: str | None = None, messages: Iterable[int] = ()) -> None:

@@ -1,7 +1,8 @@
 """The world a conformance run sets up: the simulator (playing the Traffic Center and the counterpart
 schools), the vendor's LAS behind its adapter, and what the checks need to look at.
 
-The simulator runs in a thread of the test process on 127.0.0.1. With target ``reference`` or
+The simulator is osokit's one test world (:class:`simulator.testing.World`, as in osokit's own
+tests): served in a thread of the test process on 127.0.0.1. With target ``reference`` or
 ``mutant:<name>`` it also hosts the LAS under test (schools 80AA po and 80AB vo); with a URL the
 vendor's own schools and aanleverpunten (from its control API) are added to the register.
 """
@@ -24,11 +25,13 @@ from conformance.options import Prepare, RunOptions
 from conformance.pupildata import Version
 from oso import transport as t
 from oso.profiles import Role, TransferKind
-from simulator.client import OsoClient, tls_context
+from simulator.client import OsoClient
+from simulator.mutants import vendor_under_test
 from simulator.pki import init_pki
 from simulator.register import REFERENCE
-from simulator.server import Running, start_in_thread
+from simulator.server import Running
 from simulator.service import VUT, Config
+from simulator.testing import World
 
 TRANSFERS = tuple(TransferKind)
 ROLES = tuple(Role)
@@ -87,17 +90,14 @@ class Harness:
         self.pki = init_pki(self.workdir / "pki", [REFERENCE, VUT, STRANGER]) if o.secure else None
         config = Config(
             data_dir=self.workdir / "simulator",
-            vut=str(o.target) if o.target.hosted else None,
+            vut=vendor_under_test(str(o.target)) if o.target.hosted else None,
             cohort=COHORT,
             show_pgn=True,
             tls=o.secure,
             pki_dir=self.pki.directory if self.pki else None,
         )
-        self.running: Running = start_in_thread(config, port=o.port)
-        self.url = self.running.url
-        self.verify = tls_context(self.pki.ca_cert) if self.pki else True
-        self.admin = httpx.Client(base_url=self.url, timeout=120, verify=self.verify)
-        self.adapter: VendorAdapter = load_adapter(o.adapter, o.target, self.url, self.verify, o.timeout)
+        self.world = World(config, pki=self.pki, timeout=120, port=o.port)
+        self.adapter: VendorAdapter = load_adapter(o.adapter, o.target, self.url, self.world.verify, o.timeout)
         self.vendor: VendorInfo = self.adapter.info()
         self.timeline = Timeline(self.vendor.now or datetime.now(AMSTERDAM))
         if not o.target.hosted:
@@ -109,31 +109,42 @@ class Harness:
         scheme = self.admin.get("/admin/zoeksleutel/scheme").json()
         self.adapter.setup(f"{self.url}/tc", scheme["scheme"], scheme["key"])
         self.adapter.reset()
-        self.soap = self.client_as(REFERENCE)
         self.pupils = {p["label"]: p for p in self.admin.get("/admin/pupils").json()["pupils"]}
         self.pgns = {p["pgn"] for p in self.pupils.values()}  # every pupil number the run gave the LAS
         self.clock_start = self.admin.get("/admin/clock").json()["now"]
         self._second_aanleverpunt()
 
     def stop(self) -> None:
-        closers = [getattr(self, name).close for name in ("adapter", "soap", "admin") if hasattr(self, name)]
-        for close in closers + ([self.running.stop] if hasattr(self, "running") else []):
+        for part in ("adapter", "world"):
             try:
-                close()
+                if hasattr(self, part):
+                    getattr(self, part).close()
             except Exception:  # noqa: BLE001 - a run's teardown must not hide its results
                 pass
         if self.own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
+    # --- the world, as the checks use it ------------------------------------------------------------
+
+    @property
+    def running(self) -> Running:
+        return self.world.running
+
+    @property
+    def url(self) -> str:
+        return self.world.url
+
+    @property
+    def admin(self) -> httpx.Client:
+        return self.world.admin
+
+    @property
+    def soap(self) -> OsoClient:
+        """The suite's own SOAP client, as the reference vendor."""
+        return self.world.oso
+
     def client_as(self, vendor: str | None) -> OsoClient:
-        """A SOAP client of the suite; under TLS it presents ``vendor``'s certificate (None: no certificate)."""
-        if self.pki is None:
-            return OsoClient(self.url)
-        if vendor is None:
-            return OsoClient(self.url, tls=tls_context(self.pki.ca_cert))
-        return OsoClient(
-            self.url, tls=tls_context(self.pki.ca_cert, self.pki.vendor_cert(vendor), self.pki.vendor_key(vendor))
-        )
+        return self.world.client_as(vendor)
 
     def _register_vendor(self) -> None:
         v = self.vendor
@@ -189,18 +200,16 @@ class Harness:
             self.adapter.prepare_pupil(bron, pgn, state, [(v.prepared, v.data) for v in versions])
 
     def faults(self, toml: str) -> None:
-        response = self.admin.post("/admin/faults", json={"toml": toml})
-        response.raise_for_status()
+        self.world.faults(toml)
 
     def mark(self) -> int:
-        return int(self.admin.get("/admin/info").json()["messages"])
+        return self.world.mark()
 
     def messages(self, after: int) -> list[dict[str, Any]]:
-        return self.admin.get("/admin/messages", params={"after": after, "limit": 10_000, "body": 1}).json()["messages"]
+        return self.world.messages(after)
 
     def session(self, sessie_id: str) -> dict[str, Any] | None:
-        found = self.admin.get(f"/admin/sessions/{sessie_id}")
-        return found.json() if found.status_code == 200 else None
+        return self.world.session(sessie_id)
 
     def doel_school(self, transfer: str) -> School:
         return self.vendor.doel[SECTORS[transfer][1]]
@@ -215,5 +224,4 @@ class Harness:
         return school.brin, sim.register.endpoints_of(school.brin)[0].routeringskenmerk
 
     def zoeksleutel(self, pgn: str) -> t.ZoeksleutelPgnfrag:
-        key = self.admin.post("/admin/zoeksleutel", json={"pgn": pgn}).json()["zoeksleutel"]
-        return t.ZoeksleutelPgnfrag(zoeksleutel=key)
+        return self.world.zoeksleutel(pgn)

@@ -66,6 +66,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_WINDOW_ROWS] = {}
 
 
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """What a conformance run checks, first thing in its output (as pytest-randomly shows its seed)."""
+    if not any(str(arg).startswith("--oso-") for arg in config.invocation_params.args):
+        return None  # not a conformance run (osokit's own tests load the plugin too)
+    return f"osokit conformance: target {config.getoption('--oso-target')}, seed {config.getoption('--oso-seed')}"
+
+
 def options(config: pytest.Config) -> RunOptions:
     if _OPTIONS not in config.stash:
         config.stash[_OPTIONS] = RunOptions.from_values(config.getoption, pytest=True)

@@ -26,6 +26,7 @@ import pytest
 from conformance.adapter import AdapterError, HttpAdapter, VendorInfo, load_adapter
 from conformance.catalogue import Rule, catalogue
 from conformance.options import RunOptions, Target
+from oso.errors import UserError
 from oso.profiles import Role, TransferKind
 from reports import write_all
 from reports.results import PASSTHROUGH_NOTE, Results, ResultsError, Untested
@@ -36,7 +37,7 @@ EXIT_CODES = {"pass": PASSED, "fail": FAILED, "error": SETUP_ERROR, "incomplete"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
-class SetupError(Exception):
+class SetupError(UserError):
     """The run cannot start: what is wrong and how to fix it, in one line (exit code 2)."""
 
 

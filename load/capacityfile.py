@@ -40,8 +40,10 @@ from locust.stats import calculate_response_time_percentile, diff_response_time_
 from load import checks, knee, slo
 from load.plan import INTAKE, PER_BRON_SCHOOL, Plan
 from load.world import LOOPBACK, PAGE, World
-from oso import envelope, faults
+from oso import faults
 from oso import transport as t
+from oso.errors import OsokitError
+from oso.exchange import Call
 from oso.faults import OsoFault
 
 log = logging.getLogger("osokit.capacity")
@@ -49,7 +51,6 @@ STEP = "osokit-step"
 SIMULATOR = "simulator failed: "  # the start of a failure that is the simulator's, not the vendor's
 RE_REQUEST = 1 / 3  # doel: the share of intakes that re-request an earlier one (update: true)
 IMPORT_STEPS = ("personalia", "schoolloopbaan", "ondersteuning")  # when the LAS's /imports does not list its own
-SOAP_HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
 VENDOR = {"bron": ("bron document", "POST"), "doel": ("transfer", "FLOW")}  # what is measured at the vendor
 
 
@@ -58,7 +59,7 @@ def _options(parser: Any) -> None:
     parser.add_argument("--oso-plan", default="", include_in_web_ui=False, help="the capacity run (JSON)")
 
 
-class Refused(Exception):
+class Refused(OsokitError):
     """A valid answer that is still a failure here: the bron refused a pupil it had prepared."""
 
 
@@ -129,9 +130,9 @@ class DoelSchool(FastHttpUser):
         (marked in locust's statistics)."""
         if not allowed(self.plan, url):
             raise StopUser(f"{url} is not a loopback address: give --allow-remote to send there")
-        headers = SOAP_HEADERS | {"SOAPAction": f'"{t.element_name(request).removesuffix("Request")}"'}
+        call = Call.of(url, request)  # encoded with its headers as every osokit sender does; locust measures the POST
         with self.client.post(
-            url, data=envelope.message(request), headers=headers, name=name(step, what), catch_response=True
+            url, data=call.body, headers=dict(call.headers), name=name(step, what), catch_response=True
         ) as response:
             try:
                 if response.status_code in (0, None):

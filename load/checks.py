@@ -12,13 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from oso import envelope
+from oso.errors import OsokitError
 from oso.faults import OsoFault
 from oso.namespaces import DOSSIER
 from oso.schema import dossier_schema
 from oso.validation import failed, validate
 
 
-class ConformanceError(Exception):
+class ConformanceError(OsokitError):
     """An answer that breaks the protocol: counted apart from slow answers and transport errors.
 
     Its text starts with ``PREFIX``, which survives locust's stats (kept as text, across processes).
@@ -30,7 +31,7 @@ class ConformanceError(Exception):
         super().__init__(self.PREFIX + message)
 
 
-class TransportError(Exception):
+class TransportError(OsokitError):
     """No SOAP answer at all (an HTTP error from a proxy, say): a failure, but not a protocol break."""
 
 

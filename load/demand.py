@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from oso.errors import UserError
+
 PUPILS = 185_000  # [known] 175,000 to 185,000 pupils leave groep 8 each year (the upper end)
 SCHOOLS = {"bron": 6_319, "doel": 650}  # po schools (bo 6,057 + sbo 262, CBS 03753, 2022/'23); vo schools (~650)
 SECTOR = {"bron": "po", "doel": "vo"}
@@ -66,7 +68,7 @@ WAVES = (
 )
 
 
-class DemandError(ValueError):
+class DemandError(UserError, ValueError):
     """A --schools or --share osokit cannot use; says which and why."""
 
 

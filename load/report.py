@@ -19,13 +19,14 @@ from markupsafe import Markup
 
 from load import charts, knee, slo
 from load.demand import Demand
+from oso.errors import OsokitError
 from reports.results import errors_against, write_atomic
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "capacity-v1.schema.json"
 SCHEMA_VERSION = "osokit-capacity/1"
 
 
-class ReportError(ValueError):
+class ReportError(OsokitError, ValueError):
     """A document that does not match the capacity schema (a bug in the run, never the vendor's)."""
 
 

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from load import slo
+from oso.errors import UserError
 from simulator.connections import PER_CLIENT
 
 HERE = Path(__file__).parent
@@ -32,7 +33,7 @@ LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 PASSED, FAILED, SETUP_ERROR = 0, 1, 2
 
 
-class LoadError(Exception):
+class LoadError(UserError):
     """The run cannot start or finish: one line, what and how to fix it (exit code 2)."""
 
 

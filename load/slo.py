@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from oso.errors import UserError
+
 OPERATORS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "=": operator.eq}
 LATENCIES = {"p50", "p90", "p95", "p99", "transfer_p50", "transfer_p99"}
 COUNTS = {"errors", "conformance"}
@@ -20,7 +22,7 @@ METRICS = LATENCIES | COUNTS | {"rps"}
 _OBJECTIVE = re.compile(r"\s*([a-z_0-9]+)\s*(<=|>=|<|>|=)\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|%)?\s*")
 
 
-class SloError(ValueError):
+class SloError(UserError, ValueError):
     """An objective osokit cannot read: says which one and what is accepted."""
 
 

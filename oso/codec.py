@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from oso import dossier as model
+from oso.errors import OsokitError
 from oso.namespaces import DOSSIER
 from oso.parsing import XmlError, parse
 from oso.xmlmodel import XmlFragment, namespace_of
@@ -35,7 +36,7 @@ _SCALARS = (str, bool, int, Decimal, date, datetime, XmlFragment)
 _PREFIX = "{" + DOSSIER + "}"
 
 
-class CodecError(ValueError):
+class CodecError(OsokitError, ValueError):
     """An element that does not fit the model; names the element, its line and what is wrong."""
 
     def __init__(self, message: str, line: int = 0) -> None:

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from oso.errors import OsokitError
+
 KENNISNET = "Kennisnet developer wiki (OSO:2017/2022 use cases)"
 OSOKIT = "osokit (not in the public OSO record)"
 
@@ -146,7 +148,7 @@ def best_result(results: list[str] | tuple[str, ...]) -> str:
     return min(reversed(results), key=RESULTATEN.index)
 
 
-class OsoFault(Exception):
+class OsoFault(OsokitError):
     """A rejection with a catalogue code, a message that says what, and where (if known)."""
 
     def __init__(

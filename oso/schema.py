@@ -12,20 +12,22 @@ from pathlib import Path
 
 from lxml import etree
 
+from oso.errors import UserError
 from oso.namespaces import DOSSIER, XSD
+from oso.parsing import XmlError, parse_file
 
 SCHEMA_ROOT = Path(__file__).parent / "schemas"
 OWN_DOSSIER_XSD = SCHEMA_ROOT / "gegevensset-2019.1" / "dossier.xsd"
 
 
-class SchemaError(Exception):
+class SchemaError(UserError):
     """A schema directory or file that cannot be used; the message says which and why."""
 
 
 def _declares(path: Path, namespace: str, element: str) -> bool:
     try:
-        root = etree.parse(str(path), etree.XMLParser(no_network=True, resolve_entities=False)).getroot()
-    except (etree.XMLSyntaxError, OSError):
+        root = parse_file(path)
+    except (XmlError, OSError):
         return False
     if root.tag != f"{{{XSD}}}schema" or root.get("targetNamespace") != namespace:
         return False
@@ -45,9 +47,8 @@ def find_schema_file(schema_dir: Path, namespace: str, element: str) -> Path:
 @cache
 def load(path: Path) -> etree.XMLSchema:
     try:
-        doc = etree.parse(str(path), etree.XMLParser(no_network=True, resolve_entities=False))
-        return etree.XMLSchema(doc)
-    except (etree.XMLSyntaxError, etree.XMLSchemaParseError, OSError) as exc:
+        return etree.XMLSchema(parse_file(path))
+    except (XmlError, etree.XMLSchemaParseError, OSError) as exc:
         raise SchemaError(f"{path}: cannot be used as a schema: {exc}") from None
 
 

@@ -12,17 +12,16 @@ from datetime import datetime
 from oso.namespaces import DOSSIER, SERVICE
 from oso.xmlmodel import XmlFragment, many, model, opt, req
 
-service = model(namespace=SERVICE)
 SCHEMA_DIR = "overstapservice-20200910"
 
 
-@service
+@model(namespace=SERVICE)
 class ZoeksleutelPgnfrag:
     zoeksleutel: str | None = opt()
     pgnfrag: str | None = opt()
 
 
-@service
+@model(namespace=SERVICE)
 class Aanleverpunt:
     brin: str = req()
     routeringskenmerk: str = req(xml="routeringsKenmerk")
@@ -34,7 +33,7 @@ class Aanleverpunt:
 # --- Traffic Center ------------------------------------------------------------------------------
 
 
-@service
+@model(namespace=SERVICE)
 class OverdrachtRequest:
     bron_brin: str = req(xml="bronBrin")
     bron_rk: str | None = opt(xml="bronRouteringsKenmerk")
@@ -45,13 +44,13 @@ class OverdrachtRequest:
     overdrachtsoort: str = req()
 
 
-@service
+@model(namespace=SERVICE)
 class OverdrachtResponse:
     sessie_id: str = req(xml="sessieId")
     aanleverpunt: tuple[Aanleverpunt, ...] = many()
 
 
-@service
+@model(namespace=SERVICE)
 class SessiecontroleRequest:
     bron_brin: str = req(xml="bronBrin")
     bron_rk: str = req(xml="bronRouteringsKenmerk")
@@ -63,13 +62,13 @@ class SessiecontroleRequest:
     sessie_id: str = req(xml="sessieId")
 
 
-@service
+@model(namespace=SERVICE)
 class SessiecontroleResponse:
     resultaat: str = req()
     sector: str = req()
 
 
-@service
+@model(namespace=SERVICE)
 class AfmeldingRequest:
     sessie_id: str = req(xml="sessieId")
     bron_rk: str | None = opt(xml="bronRouteringsKenmerk")
@@ -77,12 +76,12 @@ class AfmeldingRequest:
     resultaat: str = req()
 
 
-@service
+@model(namespace=SERVICE)
 class AfmeldingResponse:
     resultaat: str = req()
 
 
-@service
+@model(namespace=SERVICE)
 class MeldenNotificatieRequest:
     bron_brin: str = req(xml="bronBrin")
     bron_rk: str = req(xml="bronRouteringsKenmerk")
@@ -90,13 +89,13 @@ class MeldenNotificatieRequest:
     doel_rk: str = req(xml="doelRouteringsKenmerk")
 
 
-@service
+@model(namespace=SERVICE)
 class MeldenNotificatieResponse:
     koppelsleutel: str = req()
     url: str = req()
 
 
-@service
+@model(namespace=SERVICE)
 class MeldenTerugkoppelingRequest:
     bron_brin: str = req(xml="bronBrin")
     bron_rk: str = req(xml="bronRouteringsKenmerk")
@@ -105,19 +104,19 @@ class MeldenTerugkoppelingRequest:
     koppelsleutel: str = req()
 
 
-@service
+@model(namespace=SERVICE)
 class MeldenTerugkoppelingResponse:
     url: str = req()
 
 
-@service
+@model(namespace=SERVICE)
 class OverzichtAanleverpuntRequest:
     brin: str | None = opt()
     doel: str | None = opt()
     routeringskenmerk: str | None = opt(xml="routeringsKenmerk")
 
 
-@service
+@model(namespace=SERVICE)
 class OverzichtAanleverpuntResponse:
     aanleverpunt: tuple[Aanleverpunt, ...] = many()
 
@@ -125,7 +124,7 @@ class OverzichtAanleverpuntResponse:
 # --- a school's aanleverpunt --------------------------------------------------------------------
 
 
-@service
+@model(namespace=SERVICE)
 class DocumentRequest:
     sessie_id: str = req(xml="sessieId")
     bron_brin: str = req(xml="bronBrin")
@@ -138,13 +137,13 @@ class DocumentRequest:
     dossier_verzameldatum: datetime | None = opt(xml="dossierVerzameldatum")
 
 
-@service
+@model(namespace=SERVICE)
 class DocumentResponse:
     resultaat: str = req()
     dossier: XmlFragment = req(ns=DOSSIER)
 
 
-@service
+@model(namespace=SERVICE)
 class NotificatieRequest:
     bron_brin: str = req(xml="bronBrin")
     bron_rk: str = req(xml="bronRouteringsKenmerk")
@@ -154,12 +153,12 @@ class NotificatieRequest:
     doel: str = req()
 
 
-@service
+@model(namespace=SERVICE)
 class NotificatieResponse:
     resultaat: str = req()
 
 
-@service
+@model(namespace=SERVICE)
 class TerugkoppelingRequest:
     bron_brin: str = req(xml="bronBrin")
     bron_rk: str = req(xml="bronRouteringsKenmerk")
@@ -169,7 +168,7 @@ class TerugkoppelingRequest:
     terugkoppeling: XmlFragment = req(ns=DOSSIER)
 
 
-@service
+@model(namespace=SERVICE)
 class TerugkoppelingResponse:
     resultaat: str = req()
 

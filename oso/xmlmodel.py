@@ -17,8 +17,9 @@ another namespace (a transport message carrying a dossier).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, dataclass_transform, overload
 
 from oso.namespaces import DOSSIER
 
@@ -67,7 +68,16 @@ def attr() -> Any:
     return field(default=None, metadata=_meta("attr"))
 
 
-def model(cls: type[T] | None = None, *, namespace: str = DOSSIER) -> Any:
+@overload
+def model(cls: type[T], *, namespace: str = DOSSIER) -> type[T]: ...
+@overload
+def model(*, namespace: str = DOSSIER) -> Callable[[type[T]], type[T]]: ...
+
+
+# For type checkers: only req() and text() are field specifiers, so they see those fields as required;
+# opt(), many(), lijst(), groups() and attr() then read as what they are, a default value.
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(req, text))
+def model(cls: type[T] | None = None, *, namespace: str = DOSSIER) -> type[T] | Callable[[type[T]], type[T]]:
     """Make ``cls`` a frozen keyword-only dataclass living in XML ``namespace``."""
 
     def wrap(c: type[T]) -> type[T]:

@@ -23,14 +23,15 @@ from typing import NoReturn
 from urllib.parse import urlsplit
 
 from conformance.options import RunOptions
+from oso.errors import UserError
 from oso.profiles import Profile
 from reports.i18n import LANGUAGES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
 
-class UsageError(Exception):
-    """A problem with what the user asked for; printed as one line, exit code 2."""
+class UsageError(UserError):
+    """Arguments that cannot be used together or as given; like every UserError, one line and exit code 2."""
 
 
 def invalid(flag: str, value: object, valid: str) -> UsageError:
@@ -74,38 +75,32 @@ class Parser(argparse.ArgumentParser):
 
 
 def check_generate(args: argparse.Namespace) -> None:
-    from fixtures.cohort import CohortError, resolve
+    from fixtures.cohort import resolve
     from fixtures.generator import Size
 
     at_least("--count", args.count, 1)
     args.profile, args.size = Profile(args.profile), Size(args.size) if args.size else None
     if args.after_eindtoets and args.profile is not Profile.POVO:
         raise invalid("--after-eindtoets", f"with --profile {args.profile.value}", "only povo has an eindtoets update")
-    try:
-        resolve(args.profile, args.size, args.case, school_year=args.school_year)
-    except CohortError as exc:
-        raise UsageError(str(exc)) from None
+    resolve(args.profile, args.size, args.case, school_year=args.school_year)
 
 
 def fixtures_generate(args: argparse.Namespace) -> int:
-    from fixtures.cohort import CohortError, write_cohort
+    from fixtures.cohort import write_cohort
     from osokit.progress import Progress
 
-    try:
-        summary = write_cohort(
-            args.out,
-            args.profile,
-            args.count,
-            seed=args.seed,
-            size=args.size,
-            case=args.case,
-            school_year=args.school_year,
-            after_eindtoets=args.after_eindtoets,
-            force=args.force,
-            progress=Progress(args.count, f"generating {args.profile.value}") if args.count >= 1000 else None,
-        )
-    except CohortError as exc:
-        raise UsageError(str(exc)) from None
+    summary = write_cohort(
+        args.out,
+        args.profile,
+        args.count,
+        seed=args.seed,
+        size=args.size,
+        case=args.case,
+        school_year=args.school_year,
+        after_eindtoets=args.after_eindtoets,
+        force=args.force,
+        progress=Progress(args.count, f"generating {args.profile.value}") if args.count >= 1000 else None,
+    )
     size = f"{summary.bytes / 1e6:,.1f} MB"
     print(f"wrote {summary.count:,} {args.profile.value} dossiers ({size}) to {summary.directory}")
     print(f"manifest: {summary.manifest}")
@@ -114,16 +109,13 @@ def fixtures_generate(args: argparse.Namespace) -> int:
 
 def fixtures_validate(args: argparse.Namespace) -> int:
     from fixtures.validate import validate_paths
-    from oso.schema import SchemaError, dossier_schema
+    from oso.schema import dossier_schema
     from oso.validation import failed
 
     for path in args.paths:
         if not path.exists():
             raise UsageError(f"{path}: no such file or directory")
-    try:
-        schema = dossier_schema(args.schema_dir)
-    except SchemaError as exc:
-        raise UsageError(str(exc)) from None
+    schema = dossier_schema(args.schema_dir)
     files = bad = 0
     for path, problems in validate_paths(args.paths, schema):
         files += 1
@@ -240,11 +232,14 @@ def check_serve(args: argparse.Namespace) -> None:
     at_least("--port", args.port, 0, 65535)
     at_least("--evidence-bodies", args.evidence_bodies, 0)
     args.cohort = _cohort(args.cohort)
-    if args.vut and args.vut != "reference":
-        from simulator.mutants import MUTANTS
+    if args.vut:
+        from simulator.mutants import vendor_under_test
 
-        if args.vut.removeprefix("mutant:") not in MUTANTS or not args.vut.startswith("mutant:"):
-            raise invalid("--vut", args.vut, "use reference or mutant:<name> (`osokit conformance mutants --list`)")
+        try:
+            args.vut = vendor_under_test(args.vut)  # the LAS class for the slot, from the mutant registry
+        except UserError:
+            valid = "use reference or mutant:<name> (`osokit conformance mutants --list`)"
+            raise invalid("--vut", args.vut, valid) from None
     _readable_file("--scenario", args.scenario)
     args.faults = _fault_profile("--faults", args.faults)
     try:
@@ -262,9 +257,7 @@ def check_serve(args: argparse.Namespace) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from simulator.faultinject import FaultProfileError
-    from simulator.register import ScenarioError
-    from simulator.server import ServeError, banner, prepare
+    from simulator.server import banner, prepare
     from simulator.server import serve as run
     from simulator.service import Config
 
@@ -285,10 +278,7 @@ def serve(args: argparse.Namespace) -> int:
         cohort=args.cohort,
         vut=args.vut,
     )
-    try:
-        prepared = prepare(config, args.host, args.port, allow_remote=args.allow_remote, log_level=args.log_level)
-    except (ServeError, ScenarioError, FaultProfileError, ValueError) as exc:
-        raise UsageError(str(exc)) from None
+    prepared = prepare(config, args.host, args.port, allow_remote=args.allow_remote, log_level=args.log_level)
     banner(prepared, sys.stdout)
     run(prepared)
     return EXIT_OK
@@ -339,13 +329,10 @@ def check_pki(args: argparse.Namespace) -> None:
 
 
 def pki_init(args: argparse.Namespace) -> int:
-    from simulator.pki import PkiError, init_pki
+    from simulator.pki import init_pki
 
     vendors = ["reference", *[v for v in args.vendor if v != "reference"]]
-    try:
-        pki = init_pki(args.dir, vendors, force=args.force)
-    except PkiError as exc:
-        raise UsageError(str(exc)) from None
+    pki = init_pki(args.dir, vendors, force=args.force)
     print(f"test PKI in {pki.directory} (never use it outside tests)")
     print(f"  CA          {pki.ca_cert}")
     print(f"  server      {pki.server_cert}  {pki.server_key}")
@@ -363,15 +350,12 @@ def conformance_run(args: argparse.Namespace) -> int:
     import shlex
     import time
 
-    from conformance.run import SetupError, describe, run
+    from conformance.run import describe, run
 
     options = RunOptions.from_values(lambda dest: getattr(args, dest))
     options = dataclasses.replace(options, command=shlex.join(["osokit", *sys.argv[1:]]))
     started = time.monotonic()
-    try:
-        outcome = run(options, quiet=True)  # pytest's own progress dots stay out of the console
-    except SetupError as exc:
-        raise UsageError(str(exc)) from None
+    outcome = run(options, quiet=True)  # pytest's own progress dots stay out of the console
     print(describe(outcome, time.monotonic() - started))
     if outcome.error:
         print(f"osokit: error: {outcome.error}", file=sys.stderr)
@@ -381,19 +365,16 @@ def conformance_run(args: argparse.Namespace) -> int:
 def conformance_rules(args: argparse.Namespace) -> int:
     import json
 
-    from conformance.run import SetupError, rules_with_coverage
+    from conformance.run import rules_with_coverage
     from reports.results import Results, ResultsError
 
     last = None
     if args.results:
         try:
             last = Results.load(args.results)
-        except (ResultsError, OSError) as exc:
+        except (ResultsError, OSError) as exc:  # named by its flag
             raise UsageError(f"--results: {exc}") from None
-    try:
-        rows = rules_with_coverage(last)
-    except SetupError as exc:
-        raise UsageError(str(exc)) from None
+    rows = rules_with_coverage(last)
     if args.role:
         rows = [r for r in rows if args.role in r.rule.roles]
     if args.json:
@@ -491,7 +472,7 @@ USER_CLASSES = ("DoelLas", "BatchDoelLas", "ReRequestLas", "NotifyingBron", "Bro
 
 def check_load_run(args: argparse.Namespace) -> None:
     from load import slo
-    from load.run import LoadError, seconds
+    from load.run import seconds
 
     if args.target is not None:
         _url("--target", args.target)
@@ -500,12 +481,9 @@ def check_load_run(args: argparse.Namespace) -> None:
     at_least("--max-requests", args.max_requests, 1)
     if args.spawn_rate is not None and not args.spawn_rate > 0:  # also NaN
         raise invalid("--spawn-rate", args.spawn_rate, "use a number of users per second above 0")
-    try:
-        args.duration = seconds(args.duration)
-        if args.slo is not None:
-            slo.parse(args.slo)
-    except (LoadError, slo.SloError) as exc:
-        raise UsageError(str(exc)) from None
+    args.duration = seconds(args.duration)
+    if args.slo is not None:
+        slo.parse(args.slo)
     if not 0 < args.duration <= 7 * 24 * 3600:
         raise invalid("--duration", f"{args.duration:g}s", "use more than 0 and at most 7 days")
     for name in args.user_class:
@@ -522,31 +500,27 @@ def check_load_run(args: argparse.Namespace) -> None:
 
 
 def load_run(args: argparse.Namespace) -> int:
-    from load.run import LoadError, LoadRun, load_run
-    from load.slo import SloError
+    from load.run import LoadRun, load_run
 
-    try:
-        return load_run(
-            LoadRun(
-                shape=args.shape,
-                users=args.users,
-                duration=args.duration,
-                out=args.out,
-                target=args.target,
-                start_simulator=args.start_simulator,
-                slo_spec=args.slo,
-                processes=args.processes,
-                spawn_rate=args.spawn_rate,
-                faults=args.faults,
-                cohort=args.cohort,
-                user_classes=tuple(args.user_class),
-                seed=args.seed,
-                max_requests=args.max_requests,
-                port=args.port or 0,
-            )
+    return load_run(
+        LoadRun(
+            shape=args.shape,
+            users=args.users,
+            duration=args.duration,
+            out=args.out,
+            target=args.target,
+            start_simulator=args.start_simulator,
+            slo_spec=args.slo,
+            processes=args.processes,
+            spawn_rate=args.spawn_rate,
+            faults=args.faults,
+            cohort=args.cohort,
+            user_classes=tuple(args.user_class),
+            seed=args.seed,
+            max_requests=args.max_requests,
+            port=args.port or 0,
         )
-    except (LoadError, SloError) as exc:
-        raise UsageError(str(exc)) from None
+    )
 
 
 def check_replay(args: argparse.Namespace) -> None:
@@ -558,21 +532,18 @@ def check_replay(args: argparse.Namespace) -> None:
 
 
 def load_replay(args: argparse.Namespace) -> int:
-    from load.run import LoadError, Replay, replay
+    from load.run import Replay, replay
 
-    try:
-        return replay(
-            Replay(
-                cohort=args.cohort,
-                processes=args.processes,
-                users=args.users,
-                shards=args.shards,
-                out=args.out,
-                port=args.port,
-            )
+    return replay(
+        Replay(
+            cohort=args.cohort,
+            processes=args.processes,
+            users=args.users,
+            shards=args.shards,
+            out=args.out,
+            port=args.port,
         )
-    except LoadError as exc:
-        raise UsageError(str(exc)) from None
+    )
 
 
 def _ports(flag: str, text: str) -> tuple[int, int]:
@@ -588,8 +559,8 @@ def _ports(flag: str, text: str) -> tuple[int, int]:
 
 def check_capacity(args: argparse.Namespace) -> None:
     from load import slo
-    from load.demand import DemandError, parse_share
-    from load.run import LoadError, seconds
+    from load.demand import parse_share
+    from load.run import seconds
 
     _url("--target", args.target)
     _host("--host", args.host, args.allow_remote)
@@ -606,12 +577,9 @@ def check_capacity(args: argparse.Namespace) -> None:
     if not args.max_rate > 0:  # also NaN
         raise invalid("--max-rate", args.max_rate, "use a number of transfers per second above 0")
     args.ports = _ports("--port", args.port)
-    try:
-        args.step_duration = seconds(args.step_duration)
-        slo.parse(args.slo)
-        args.share = parse_share(args.share) if args.share is not None else None
-    except (LoadError, slo.SloError, DemandError) as exc:
-        raise UsageError(str(exc)) from None
+    args.step_duration = seconds(args.step_duration)
+    slo.parse(args.slo)
+    args.share = parse_share(args.share) if args.share is not None else None
     if not 1 <= args.step_duration <= 3600:
         raise invalid("--step-duration", f"{args.step_duration:g}s", "use 1s to 1h")
     args.faults = _fault_profile("--faults", args.faults)
@@ -621,36 +589,30 @@ def load_capacity(args: argparse.Namespace) -> int:
     import shlex
 
     from load.capacity import CapacityRun, capacity
-    from load.demand import DemandError
-    from load.run import LoadError
-    from load.slo import SloError
 
-    try:
-        return capacity(
-            CapacityRun(
-                target=args.target,
-                role=args.role,
-                out=args.out,
-                slo_spec=args.slo,
-                max_rate=args.max_rate,
-                step_s=args.step_duration,
-                schools=args.schools,
-                share=args.share,
-                processes=args.processes,
-                remote_workers=args.remote_workers,
-                host=args.host,
-                ports=args.ports,
-                allow_remote=args.allow_remote,
-                pupils=args.pupils,
-                batch=args.batch,
-                cohort=args.cohort,
-                faults=args.faults,
-                seed=args.seed,
-                command=shlex.join(["osokit", *sys.argv[1:]]),
-            )
+    return capacity(
+        CapacityRun(
+            target=args.target,
+            role=args.role,
+            out=args.out,
+            slo_spec=args.slo,
+            max_rate=args.max_rate,
+            step_s=args.step_duration,
+            schools=args.schools,
+            share=args.share,
+            processes=args.processes,
+            remote_workers=args.remote_workers,
+            host=args.host,
+            ports=args.ports,
+            allow_remote=args.allow_remote,
+            pupils=args.pupils,
+            batch=args.batch,
+            cohort=args.cohort,
+            faults=args.faults,
+            seed=args.seed,
+            command=shlex.join(["osokit", *sys.argv[1:]]),
         )
-    except (LoadError, SloError, DemandError) as exc:
-        raise UsageError(str(exc)) from None
+    )
 
 
 def check_worker(args: argparse.Namespace) -> None:
@@ -677,25 +639,16 @@ def load_worker(args: argparse.Namespace) -> int:
 # --- reports ----------------------------------------------------------------------------------------
 
 
-def _load_results(path: Path) -> object:
-    from reports.results import Results, ResultsError
-
-    try:
-        return Results.load(path)
-    except ResultsError as exc:
-        problems = "".join(f"\n  {p}" for p in exc.problems[:20])
-        raise UsageError(f"{exc}{problems}") from None
-
-
 def report(args: argparse.Namespace) -> int:
     from reports import write_all
     from reports.diff import diff, render_diff_text
+    from reports.results import Results
 
     if args.report_command == "diff":
-        d = diff(_load_results(args.old), _load_results(args.new))
+        d = diff(Results.load(args.old), Results.load(args.new))
         print(render_diff_text(d))
         return EXIT_FAILED if d.regressed else EXIT_OK
-    results = _load_results(args.results)
+    results = Results.load(args.results)
     if args.report_command == "validate":
         from reports.results import consistency
 
@@ -1078,7 +1031,7 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     if check is not None:
         try:
             check(args)
-        except UsageError as exc:
+        except UserError as exc:  # a check's own, or one of the code it asks (a case, a duration, an SLO)
             args.command_parser.error(str(exc))
     return args
 
@@ -1097,7 +1050,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         return handler(args)
-    except UsageError as exc:
+    except UserError as exc:  # every error about what the user asked for or gave: one line, exit 2
         print(f"osokit: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from oso.errors import UserError
+
 INSTALL_HINT = "install it with `apt-get install -y chromium` (Debian package) or run .ci/chromium"
 OFFLINE_HOST_RULES = "MAP * ~NOTFOUND"
 """Every host name (and IP literal) resolves to nothing."""
@@ -51,7 +53,7 @@ QUIET_FLAGS = (
 reach out to the network on their own (this machine's closed network refuses them, many at a time)."""
 
 
-class BrowserError(RuntimeError):
+class BrowserError(UserError, RuntimeError):
     """Chromium is missing, failed, or timed out."""
 
 

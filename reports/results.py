@@ -29,6 +29,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from oso.errors import OsokitError, UserError
+
 SCHEMA_VERSION = "osokit-results/2"
 V1 = "osokit-results/1"
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
@@ -48,7 +50,7 @@ FAILING: frozenset[str] = frozenset({"failed", "error"})
 """Check outcomes that count against the target."""
 
 
-class ResultsError(ValueError):
+class ResultsError(UserError, ValueError):
     """A results document that cannot be read: invalid against the schema, or not JSON."""
 
     def __init__(self, message: str, problems: Iterable[str] = ()) -> None:
@@ -602,7 +604,7 @@ _RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-class SchemaFeatureError(RuntimeError):
+class SchemaFeatureError(OsokitError, RuntimeError):
     """The schema file uses a keyword the built-in checker does not implement: extend the checker."""
 
 

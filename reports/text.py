@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import re
 
-from lxml import etree
-
+from oso.parsing import XmlError, pretty
 from reports.results import Check
 
 _C0 = {c: chr(0x2400 + c) for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)}
@@ -39,16 +38,10 @@ def pretty_xml(body: str) -> str:
     stripped = body.strip()
     if not stripped.startswith("<"):
         return body
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, remove_blank_text=True, huge_tree=False
-    )
     try:
-        root = etree.fromstring(stripped.encode("utf-8"), parser)
-    except (etree.XMLSyntaxError, ValueError):  # ValueError: UnicodeEncodeError of a lone surrogate
+        return pretty(stripped.encode("utf-8"))
+    except (XmlError, ValueError):  # ValueError: UnicodeEncodeError of a lone surrogate
         return body
-    if root is None:
-        return body
-    return etree.tostring(root, encoding="unicode", pretty_print=True)
 
 
 def shorten(text: str, limit: int = BODY_LIMIT) -> tuple[str, int]:

@@ -8,6 +8,7 @@ Errors are ``{"error": "..."}`` with HTTP 400 (bad input) or 404 (not found).
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,28 +16,24 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from oso.errors import OsokitError
 from oso.faults import CATALOGUE, OsoFault
-from oso.identifiers import is_valid_brin, is_valid_routeringskenmerk, is_valid_vestigingscode, pupil_number_kind
+from oso.identifiers import is_valid_brin, pupil_number_kind
 from oso.profiles import Profile
+from oso.session import Session
 from simulator.faultinject import FaultProfile, FaultProfileError
-from simulator.register import (
-    REFERENCE,
-    SECTORS,
-    ScenarioError,
-    is_endpoint_url,
-    is_vendor_id,
-    routeringskenmerk,
-)
+from simulator.pupils import Pupil
+from simulator.register import REFERENCE, ChangeRefused, ScenarioError, parse_change
 from simulator.service import Simulator
 
 
-class BadRequest(Exception):
+class BadRequest(OsokitError):
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
 
 
-def _session_dict(s: Any) -> dict[str, Any]:
+def _session_dict(s: Session) -> dict[str, Any]:
     g = s.granted
     return {
         "sessie_id": s.sessie_id,
@@ -74,347 +71,296 @@ def _int(request: Request, name: str, default: int, maximum: int = 10_000) -> in
     return min(int(value), maximum)
 
 
-def routes(sim: Simulator) -> list[Route]:
-    def api(fn: Any) -> Any:
-        async def wrapped(request: Request) -> JSONResponse:
-            try:
-                return JSONResponse(await fn(request))
-            except BadRequest as exc:
-                return JSONResponse({"error": str(exc)}, status_code=exc.status)
+Handler = Callable[[Request, Simulator], Awaitable[dict[str, Any]]]
 
-        return wrapped
 
-    async def index(request: Request) -> dict[str, Any]:
-        return {"endpoints": [f"{r.methods and sorted(r.methods - {'HEAD'})} {r.path}" for r in table]}
+def api(handler: Handler) -> Callable[[Request], Awaitable[JSONResponse]]:
+    """A handler of the simulator the app serves, its result as JSON and a BadRequest as an error."""
 
-    async def info(request: Request) -> dict[str, Any]:
-        return {
-            "scenario": sim.scenario.source,
-            "tls": sim.config.tls,
-            "zoeksleutel_scheme": sim.scheme.name,
-            "clock": sim.clock.as_dict(),
-            "pupils": len(sim.catalogue),
-            "schools": len(sim.register.schools),
-            "fault_profile": sim.faults.name,
-            "evidence_bodies": sim.config.evidence_bodies,
-            "sessions": sim.store.count("sessions"),
-            "messages": sim.store.count("messages"),
-        }
+    async def endpoint(request: Request) -> JSONResponse:
+        try:
+            return JSONResponse(await handler(request, request.app.state.simulator))
+        except BadRequest as exc:
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
 
-    async def sessions(request: Request) -> dict[str, Any]:
-        sim.tc.expire_idle()
-        found = sim.store.sessions(
+    return endpoint
+
+
+async def index(request: Request, sim: Simulator) -> dict[str, Any]:
+    return {"endpoints": [f"{r.methods and sorted(r.methods - {'HEAD'})} {r.path}" for r in ROUTES]}
+
+
+async def info(request: Request, sim: Simulator) -> dict[str, Any]:
+    return {
+        "scenario": sim.scenario.source,
+        "tls": sim.config.tls,
+        "zoeksleutel_scheme": sim.scheme.name,
+        "clock": sim.clock.as_dict(),
+        "pupils": len(sim.catalogue),
+        "schools": len(sim.register.schools),
+        "fault_profile": sim.faults.name,
+        "evidence_bodies": sim.config.evidence_bodies,
+        "sessions": sim.store.count("sessions"),
+        "messages": sim.store.count("messages"),
+    }
+
+
+async def sessions(request: Request, sim: Simulator) -> dict[str, Any]:
+    sim.tc.expire_idle()
+    found = sim.store.sessions(
+        limit=_int(request, "limit", 100),
+        offset=_int(request, "offset", 0, 10**9),
+        state=request.query_params.get("state"),
+    )
+    return {"sessions": [_session_dict(s) for s in found]}
+
+
+async def session(request: Request, sim: Simulator) -> dict[str, Any]:
+    sim.tc.expire_idle()
+    s = sim.store.get_session(request.path_params["sessie_id"])
+    if s is None:
+        raise BadRequest("no such session", 404)
+    return _session_dict(s) | {"messages": sim.store.messages(sessie_id=s.sessie_id, limit=1000)}
+
+
+async def messages(request: Request, sim: Simulator) -> dict[str, Any]:
+    q = request.query_params
+    return {
+        "messages": sim.store.messages(
+            sessie_id=q.get("session"),
+            operation=q.get("operation"),
+            fault=q.get("fault"),
+            after=_int(request, "after", 0, 10**12),
             limit=_int(request, "limit", 100),
-            offset=_int(request, "offset", 0, 10**9),
-            state=request.query_params.get("state"),
+            with_body=q.get("body") in ("1", "true"),
         )
-        return {"sessions": [_session_dict(s) for s in found]}
+    }
 
-    async def session(request: Request) -> dict[str, Any]:
-        sim.tc.expire_idle()
-        s = sim.store.get_session(request.path_params["sessie_id"])
-        if s is None:
-            raise BadRequest("no such session", 404)
-        return _session_dict(s) | {"messages": sim.store.messages(sessie_id=s.sessie_id, limit=1000)}
 
-    async def messages(request: Request) -> dict[str, Any]:
-        q = request.query_params
-        return {
-            "messages": sim.store.messages(
-                sessie_id=q.get("session"),
-                operation=q.get("operation"),
-                fault=q.get("fault"),
-                after=_int(request, "after", 0, 10**12),
-                limit=_int(request, "limit", 100),
-                with_body=q.get("body") in ("1", "true"),
-            )
-        }
+async def message(request: Request, sim: Simulator) -> dict[str, Any]:
+    found = sim.store.message(int(request.path_params["message_id"]))
+    if found is None:
+        raise BadRequest("no such message", 404)
+    return found
 
-    async def message(request: Request) -> dict[str, Any]:
-        found = sim.store.message(int(request.path_params["message_id"]))
-        if found is None:
-            raise BadRequest("no such message", 404)
-        return found
 
-    async def stats(request: Request) -> dict[str, Any]:
-        sim.tc.expire_idle()
-        db = sim.store.db
-        return {
-            "sessions": {r[0]: r[1] for r in db.execute("SELECT state, count(*) FROM sessions GROUP BY state")},
-            "resultaten": {
-                r[0]: r[1]
-                for r in db.execute(
-                    "SELECT resultaat, count(*) FROM sessions WHERE resultaat IS NOT NULL GROUP BY resultaat"
-                )
-            },
-            "messages": sim.store.count("messages"),
-            "faults": {
-                r[0]: r[1]
-                for r in db.execute(
-                    "SELECT fault, count(*) FROM messages WHERE fault IS NOT NULL AND direction != 'in' GROUP BY fault"
-                )
-            },
-            "imports": sim.store.count("las_imports"),
-            "transfers": sim.store.count("las_transfers"),
-            "transfer_results": {
-                r[0]: r[1] for r in db.execute("SELECT resultaat, count(*) FROM las_transfers GROUP BY resultaat")
-            },
-            "imported_pupils": db.execute(
-                "SELECT count(*) FROM (SELECT DISTINCT doel_brin, pupil FROM las_imports)"
-            ).fetchone()[0],
-        }
+async def stats(request: Request, sim: Simulator) -> dict[str, Any]:
+    sim.tc.expire_idle()
+    sessions = sim.store.session_counts()
+    return {
+        "sessions": sessions["states"],
+        "resultaten": sessions["resultaten"],
+        "messages": sim.store.count("messages"),
+        "faults": sim.store.fault_counts(),
+    } | sim.records.counts()
 
-    async def register(request: Request) -> dict[str, Any]:
-        if request.method == "GET":
-            return sim.register.as_dict()
-        change = await _json(request)
-        kind = change.get("kind")
+
+async def register(request: Request, sim: Simulator) -> dict[str, Any]:
+    if request.method == "GET":
+        return sim.register.as_dict()
+    try:
+        change = parse_change(await _json(request), sim.register)
+        sim.apply_admin_change(change)
+    except ChangeRefused as exc:
+        raise BadRequest(str(exc), 404 if exc.missing else 400) from None
+    except (ScenarioError, KeyError, ValueError) as exc:
+        raise BadRequest(str(exc)) from None
+    return {"applied": change.as_dict()}
+
+
+async def clock(request: Request, sim: Simulator) -> dict[str, Any]:
+    if request.method == "POST":
+        data = await _json(request)
         try:
-            if kind == "vendor":
-                if not is_vendor_id(change.get("id")):
-                    raise BadRequest("a vendor needs an id of lowercase letters, digits and dashes, e.g. vendor-a")
-                if not isinstance(change.get("number"), int) or isinstance(change.get("number"), bool):
-                    raise BadRequest("a vendor needs a number (an integer: its part of the routeringskenmerk)")
-            elif kind == "school":
-                brin, vendor = str(change.get("brin", "")), change.get("vendor", REFERENCE)
-                if not is_valid_brin(brin) or not is_valid_vestigingscode(str(change.get("vestiging", "00"))):
-                    raise BadRequest(f"brin '{brin}' / vestiging '{change.get('vestiging')}' are not 00YY and 2 digits")
-                if change.get("sector", "po") not in SECTORS:
-                    raise BadRequest(f"sector must be one of {', '.join(SECTORS)}")
-                if vendor not in sim.register.vendors:
-                    raise BadRequest(f"vendor '{vendor}' is not in the register: add it first")
-                endpoints = change.get("endpoints") or [{}]
-                if not isinstance(endpoints, list) or not all(isinstance(e, dict) for e in endpoints):
-                    raise BadRequest("endpoints must be a list of objects {url, routeringskenmerk, doel, active}")
-                for n, e in enumerate(endpoints, start=1):
-                    e.setdefault(
-                        "routeringskenmerk",
-                        routeringskenmerk(sim.register.vendors[vendor], brin, change.get("vestiging", "00"), n),
-                    )
-                    if not is_valid_routeringskenmerk(e["routeringskenmerk"]):
-                        raise BadRequest(f"routeringskenmerk '{e['routeringskenmerk']}' is not 20 chars [0-9A-Z]")
-                    if not is_endpoint_url(e.get("url", REFERENCE)):
-                        raise BadRequest(f"endpoint {n}: url '{e.get('url')}' must be http(s)://... or \"reference\"")
-                change |= {"vendor": vendor, "endpoints": endpoints}
-            elif kind == "endpoint":
-                if change.get("routeringskenmerk") not in sim.register.endpoints:
-                    raise BadRequest("no such routeringskenmerk", 404)
-                if not isinstance(change.get("active"), bool):
-                    raise BadRequest("an endpoint change needs active: true or false")
-            elif kind == "endpoint-add":
-                brin = change.get("brin")
-                if brin not in sim.register.schools:
-                    raise BadRequest(f"no school {brin}")
-                if not is_endpoint_url(change.get("url", REFERENCE)):
-                    raise BadRequest(f"url '{change.get('url')}' must be http(s)://... or \"reference\"")
-                school = sim.register.schools[brin]
-                n = len(sim.register.endpoints_of(brin, active_only=False)) + 1
-                change.setdefault(
-                    "routeringskenmerk",
-                    routeringskenmerk(sim.register.vendors[school.vendor], brin, school.vestiging, n),
-                )
-                if change["routeringskenmerk"] in sim.register.endpoints:
-                    raise BadRequest("that routeringskenmerk exists")
+            if "set" in data:
+                sim.clock.set(datetime.fromisoformat(data["set"]), frozen=bool(data.get("frozen")))
+            elif "advance_seconds" in data:
+                sim.clock.advance(timedelta(seconds=float(data["advance_seconds"])))
+            elif "advance_days" in data:
+                sim.clock.advance(timedelta(days=float(data["advance_days"])))
             else:
-                raise BadRequest("kind must be vendor, school, endpoint or endpoint-add")
-            sim.apply_admin_change(change)
-        except (ScenarioError, KeyError, ValueError) as exc:
+                raise BadRequest("give set (ISO date-time with timezone), advance_seconds or advance_days")
+        except (TypeError, ValueError) as exc:
             raise BadRequest(str(exc)) from None
-        return {"applied": change}
+        sim.save_clock()
+    return sim.clock.as_dict()
 
-    async def clock(request: Request) -> dict[str, Any]:
-        if request.method == "POST":
-            data = await _json(request)
-            try:
-                if "set" in data:
-                    sim.clock.set(datetime.fromisoformat(data["set"]), frozen=bool(data.get("frozen")))
-                elif "advance_seconds" in data:
-                    sim.clock.advance(timedelta(seconds=float(data["advance_seconds"])))
-                elif "advance_days" in data:
-                    sim.clock.advance(timedelta(days=float(data["advance_days"])))
-                else:
-                    raise BadRequest("give set (ISO date-time with timezone), advance_seconds or advance_days")
-            except (TypeError, ValueError) as exc:
-                raise BadRequest(str(exc)) from None
-            sim.save_clock()
-        return sim.clock.as_dict()
 
-    async def zoeksleutel(request: Request) -> dict[str, Any]:
+async def zoeksleutel(request: Request, sim: Simulator) -> dict[str, Any]:
+    data = await _json(request)
+    pgns = data.get("pgns") or ([data["pgn"]] if "pgn" in data else [])
+    if not pgns or len(pgns) > 10_000:
+        raise BadRequest("give pgn, or pgns (at most 10,000)")
+    bad = [p for p in pgns if not isinstance(p, str) or pupil_number_kind(p) is None]
+    if bad:
+        raise BadRequest(f"{len(bad)} value(s) are not a valid BSN or onderwijsnummer")
+    keys = [{"zoeksleutel": sim.scheme.zoeksleutel(p), "pgnfrag": sim.scheme.pgnfrag(p)} for p in pgns]
+    return keys[0] | {"scheme": sim.scheme.name} if "pgn" in data else {"scheme": sim.scheme.name, "keys": keys}
+
+
+async def zoeksleutel_scheme(request: Request, sim: Simulator) -> dict[str, Any]:
+    """The scheme and key, for a LAS under test that must make zoeksleutels (the test set-up channel)."""
+    return {"scheme": sim.scheme.name, "key": sim.store.get_meta("zoeksleutel_key")}
+
+
+def _pupil_dict(sim: Simulator, p: Pupil) -> dict[str, Any]:
+    bron_rk = next((e.routeringskenmerk for e in sim.register.endpoints_of(p.school)), None)
+    return {
+        "key": p.key,
+        "label": p.label,
+        "profile": p.profile.value if p.profile else None,
+        "index": p.index,
+        "pgn": p.pgn,
+        "pgn_kind": p.pgn_kind.value,
+        "zoeksleutel": sim.scheme.zoeksleutel(p.pgn),
+        "bron_brin": p.school,
+        "bron_rk": bron_rk,
+        "state": p.state,
+        "versions": p.versions,
+        "size": p.size.value,
+        "case": p.case,
+        "updated": p.updated.isoformat() if p.updated else None,
+    }
+
+
+async def pupils(request: Request, sim: Simulator) -> dict[str, Any]:
+    """The scripted pupils (the setup channel: pupil numbers in clear, never on the OSO wire)."""
+    return {"pupils": [_pupil_dict(sim, p) for p in sim.catalogue.by_key.values() if p.label]}
+
+
+async def cohort(request: Request, sim: Simulator) -> dict[str, Any]:
+    """A page of the generated cohort of one profile, for load generators (pupil numbers in clear)."""
+    try:
+        profile = Profile(request.query_params.get("profile", "povo"))
+    except ValueError:
+        raise BadRequest(f"profile must be one of {', '.join(p.value for p in Profile)}") from None
+    keys = sim.catalogue.cohort.get(profile, [])
+    offset, limit = _int(request, "offset", 0, 10**9), _int(request, "limit", 1000, 10_000)
+    return {
+        "profile": profile.value,
+        "total": len(keys),
+        "pupils": [_pupil_dict(sim, sim.catalogue.by_key[k]) for k in keys[offset : offset + limit]],
+    }
+
+
+async def pupil(request: Request, sim: Simulator) -> dict[str, Any]:
+    """One pupil; POST {"updated": date-time} dates a scripted pupil's later version (after the eindtoets)."""
+    found = sim.catalogue.by_key.get(request.path_params["key"])
+    if found is None:
+        raise BadRequest("no such pupil: use a scripted label or <profile>/<index>", 404)
+    if request.method == "POST":
         data = await _json(request)
-        pgns = data.get("pgns") or ([data["pgn"]] if "pgn" in data else [])
-        if not pgns or len(pgns) > 10_000:
-            raise BadRequest("give pgn, or pgns (at most 10,000)")
-        bad = [p for p in pgns if not isinstance(p, str) or pupil_number_kind(p) is None]
-        if bad:
-            raise BadRequest(f"{len(bad)} value(s) are not a valid BSN or onderwijsnummer")
-        keys = [{"zoeksleutel": sim.scheme.zoeksleutel(p), "pgnfrag": sim.scheme.pgnfrag(p)} for p in pgns]
-        return keys[0] | {"scheme": sim.scheme.name} if "pgn" in data else {"scheme": sim.scheme.name, "keys": keys}
-
-    async def zoeksleutel_scheme(request: Request) -> dict[str, Any]:
-        """The scheme and key, for a LAS under test that must make zoeksleutels (the test set-up channel)."""
-        return {"scheme": sim.scheme.name, "key": sim.store.get_meta("zoeksleutel_key")}
-
-    def _pupil_dict(p: Any) -> dict[str, Any]:
-        bron_rk = next((e.routeringskenmerk for e in sim.register.endpoints_of(p.school)), None)
-        return {
-            "key": p.key,
-            "label": p.label,
-            "profile": p.profile.value,
-            "index": p.index,
-            "pgn": p.pgn,
-            "pgn_kind": p.pgn_kind.value,
-            "zoeksleutel": sim.scheme.zoeksleutel(p.pgn),
-            "bron_brin": p.school,
-            "bron_rk": bron_rk,
-            "state": p.state,
-            "versions": p.versions,
-            "size": p.size.value,
-            "case": p.case,
-            "updated": p.updated.isoformat() if p.updated else None,
-        }
-
-    async def pupils(request: Request) -> dict[str, Any]:
-        """The scripted pupils (the setup channel: pupil numbers in clear, never on the OSO wire)."""
-        return {"pupils": [_pupil_dict(p) for p in sim.catalogue.by_key.values() if p.label]}
-
-    async def cohort(request: Request) -> dict[str, Any]:
-        """A page of the generated cohort of one profile, for load generators (pupil numbers in clear)."""
+        if found.versions < 2:
+            raise BadRequest(f"pupil {found.key} has one version: only a later one (versions = 2) is dated")
         try:
-            profile = Profile(request.query_params.get("profile", "povo"))
-        except ValueError:
-            raise BadRequest(f"profile must be one of {', '.join(p.value for p in Profile)}") from None
-        keys = sim.catalogue.cohort.get(profile, [])
-        offset, limit = _int(request, "offset", 0, 10**9), _int(request, "limit", 1000, 10_000)
-        return {
-            "profile": profile.value,
-            "total": len(keys),
-            "pupils": [_pupil_dict(sim.catalogue.by_key[k]) for k in keys[offset : offset + limit]],
-        }
+            updated = datetime.fromisoformat(data["updated"])
+        except (KeyError, TypeError, ValueError):
+            raise BadRequest("give updated: the date-time the later version was prepared") from None
+        if updated.tzinfo is None:
+            raise BadRequest("updated needs a timezone, e.g. 2026-06-20T09:00:00+02:00")
+        found = sim.catalogue.redate(found.key, updated)
+    return _pupil_dict(sim, found)
 
-    async def pupil(request: Request) -> dict[str, Any]:
-        """One pupil; POST {"updated": date-time} dates a scripted pupil's later version (after the eindtoets)."""
-        found = sim.catalogue.by_key.get(request.path_params["key"])
-        if found is None:
-            raise BadRequest("no such pupil: use a scripted label or <profile>/<index>", 404)
-        if request.method == "POST":
-            data = await _json(request)
-            if found.versions < 2:
-                raise BadRequest(f"pupil {found.key} has one version: only a later one (versions = 2) is dated")
-            try:
-                updated = datetime.fromisoformat(data["updated"])
-            except (KeyError, TypeError, ValueError):
-                raise BadRequest("give updated: the date-time the later version was prepared") from None
-            if updated.tzinfo is None:
-                raise BadRequest("updated needs a timezone, e.g. 2026-06-20T09:00:00+02:00")
-            found = sim.catalogue.redate(found.key, updated)
-        return _pupil_dict(found)
 
-    async def transfers(request: Request) -> dict[str, Any]:
-        """The reference LAS as doel requests dossiers: one pupil or a batch, one session each."""
-        if request.method == "GET":
-            rows = sim.store.db.execute(
-                "SELECT details FROM las_transfers ORDER BY id DESC LIMIT ?", (_int(request, "limit", 100),)
-            )
-            return {"transfers": [json.loads(r[0]) for r in rows]}
-        data = await _json(request)
-        doel, bron = data.get("doel_brin"), data.get("bron_brin")
-        if not isinstance(doel, str) or doel not in sim.register.schools:
-            raise BadRequest(f"doel_brin '{doel}' is not a school in the register")
-        pgns = data.get("pgns") or ([data["pgn"]] if data.get("pgn") else [])
-        if not pgns or not all(isinstance(p, str) and pupil_number_kind(p) for p in pgns):
-            raise BadRequest("give pgn or pgns: valid BSNs or onderwijsnummers")
-        if not isinstance(bron, str) or not is_valid_brin(bron):
-            raise BadRequest(f"bron_brin '{bron}' is not a BRIN")
-        try:
-            verzameldatum = datetime.fromisoformat(data["verzameldatum"]) if data.get("verzameldatum") else None
-        except ValueError as exc:
-            raise BadRequest(f"verzameldatum: {exc}") from None
-        results = [
-            await sim.las.request_dossier(
-                doel,
-                bron,
-                pgn,
-                verzameldatum=verzameldatum,
-                overdrachtsoort=data.get("overdrachtsoort", "overstapdossier"),
-                bron_rk=data.get("bron_rk"),
-            )
-            for pgn in pgns
-        ]
-        return {"transfers": [r.as_dict() for r in results]}
-
-    async def notify(request: Request) -> dict[str, Any]:
-        """The reference LAS as bron pushes a notificatieRequest to a doel (the SWV variant): outbound,
-        so the fault profile's duplicates and delays apply to it."""
-        data = await _json(request)
-        bron, doel = data.get("bron_brin"), data.get("doel_brin")
-        served = sim.register.endpoints_of(bron) if isinstance(bron, str) else []
-        if not any(e.url == REFERENCE for e in served):
-            raise BadRequest(f"bron_brin '{bron}' is not a school the reference LAS serves")
-        targets = sim.register.endpoints_of(doel) if isinstance(doel, str) else []
-        if not targets:
-            raise BadRequest(f"doel_brin '{doel}' is not a school with an aanleverpunt in the register")
-        doel_rk = data.get("doel_rk") or targets[0].routeringskenmerk
-        if doel_rk not in {e.routeringskenmerk for e in targets}:
-            raise BadRequest(f"doel_rk '{doel_rk}' is not an aanleverpunt of {doel}")
-        try:
-            resultaat = await sim.las.notify(bron, doel, doel_rk, str(data.get("pupil") or ""))
-        except OsoFault as fault:
-            return {"resultaat": None, "fault": fault.code, "message": str(fault)}
-        return {"resultaat": resultaat}
-
-    async def imports(request: Request) -> dict[str, Any]:
-        q, args = "SELECT * FROM las_imports", []
-        if request.query_params.get("doel_brin"):
-            q, args = q + " WHERE doel_brin = ?", [request.query_params["doel_brin"]]
-        rows = sim.store.db.execute(q + " ORDER BY doel_brin, pupil, step LIMIT 10000", args)
-        return {"imports": [dict(r) | {"data": json.loads(r["data"])} for r in rows]}
-
-    async def inbox(request: Request) -> dict[str, Any]:
-        rows = sim.store.db.execute(
-            "SELECT id, kind, koppelsleutel, bron_brin, doel_rk, received FROM las_inbox ORDER BY id DESC LIMIT 1000"
+async def transfers(request: Request, sim: Simulator) -> dict[str, Any]:
+    """The reference LAS as doel requests dossiers: one pupil or a batch, one session each."""
+    if request.method == "GET":
+        return {"transfers": sim.records.transfers(_int(request, "limit", 100))}
+    data = await _json(request)
+    doel, bron = data.get("doel_brin"), data.get("bron_brin")
+    if not isinstance(doel, str) or doel not in sim.register.schools:
+        raise BadRequest(f"doel_brin '{doel}' is not a school in the register")
+    pgns = data.get("pgns") or ([data["pgn"]] if data.get("pgn") else [])
+    if not pgns or not all(isinstance(p, str) and pupil_number_kind(p) for p in pgns):
+        raise BadRequest("give pgn or pgns: valid BSNs or onderwijsnummers")
+    if not isinstance(bron, str) or not is_valid_brin(bron):
+        raise BadRequest(f"bron_brin '{bron}' is not a BRIN")
+    try:
+        verzameldatum = datetime.fromisoformat(data["verzameldatum"]) if data.get("verzameldatum") else None
+    except ValueError as exc:
+        raise BadRequest(f"verzameldatum: {exc}") from None
+    results = [
+        await sim.las.request_dossier(
+            doel,
+            bron,
+            pgn,
+            verzameldatum=verzameldatum,
+            overdrachtsoort=data.get("overdrachtsoort", "overstapdossier"),
+            bron_rk=data.get("bron_rk"),
         )
-        return {"inbox": [dict(r) for r in rows]}
-
-    async def fault_profile(request: Request) -> dict[str, Any]:
-        if request.method == "POST":
-            data = await _json(request)
-            try:
-                sim.faults = (
-                    FaultProfile.parse(data.get("toml", ""), "<admin>")
-                    if data.get("toml") is not None
-                    else FaultProfile.none()
-                )
-            except FaultProfileError as exc:
-                raise BadRequest(str(exc)) from None
-        return {"name": sim.faults.name, "seed": sim.faults.seed, "rules": len(sim.faults.rules)}
-
-    async def catalogue(request: Request) -> dict[str, Any]:
-        return {
-            "faults": [
-                vars(spec) | {"layer": spec.layer.value, "party": spec.party.value} for spec in CATALOGUE.values()
-            ]
-        }
-
-    table = [
-        Route("/admin/", api(index)),
-        Route("/admin/info", api(info)),
-        Route("/admin/stats", api(stats)),
-        Route("/admin/sessions", api(sessions)),
-        Route("/admin/sessions/{sessie_id}", api(session)),
-        Route("/admin/messages", api(messages)),
-        Route("/admin/messages/{message_id:int}", api(message)),
-        Route("/admin/register", api(register), methods=["GET", "POST"]),
-        Route("/admin/clock", api(clock), methods=["GET", "POST"]),
-        Route("/admin/zoeksleutel", api(zoeksleutel), methods=["POST"]),
-        Route("/admin/zoeksleutel/scheme", api(zoeksleutel_scheme)),
-        Route("/admin/pupils", api(pupils)),
-        Route("/admin/cohort", api(cohort)),
-        Route("/admin/pupils/{key:path}", api(pupil), methods=["GET", "POST"]),
-        Route("/admin/las/transfers", api(transfers), methods=["GET", "POST"]),
-        Route("/admin/las/notify", api(notify), methods=["POST"]),
-        Route("/admin/las/imports", api(imports)),
-        Route("/admin/las/inbox", api(inbox)),
-        Route("/admin/faults", api(fault_profile), methods=["GET", "POST"]),
-        Route("/admin/fault-catalogue", api(catalogue)),
+        for pgn in pgns
     ]
-    return table
+    return {"transfers": [r.as_dict() for r in results]}
+
+
+async def notify(request: Request, sim: Simulator) -> dict[str, Any]:
+    """The reference LAS as bron pushes a notificatieRequest to a doel (the SWV variant): outbound, so the
+    fault profile's duplicates and delays apply to it."""
+    data = await _json(request)
+    bron, doel = data.get("bron_brin"), data.get("doel_brin")
+    served = sim.register.endpoints_of(bron) if isinstance(bron, str) else []
+    if not isinstance(bron, str) or not any(e.url == REFERENCE for e in served):
+        raise BadRequest(f"bron_brin '{bron}' is not a school the reference LAS serves")
+    targets = sim.register.endpoints_of(doel) if isinstance(doel, str) else []
+    if not isinstance(doel, str) or not targets:
+        raise BadRequest(f"doel_brin '{doel}' is not a school with an aanleverpunt in the register")
+    doel_rk = data.get("doel_rk") or targets[0].routeringskenmerk
+    if doel_rk not in {e.routeringskenmerk for e in targets}:
+        raise BadRequest(f"doel_rk '{doel_rk}' is not an aanleverpunt of {doel}")
+    try:
+        resultaat = await sim.las.notify(bron, doel, doel_rk, str(data.get("pupil") or ""))
+    except OsoFault as fault:
+        return {"resultaat": None, "fault": fault.code, "message": str(fault)}
+    return {"resultaat": resultaat}
+
+
+async def imports(request: Request, sim: Simulator) -> dict[str, Any]:
+    return {"imports": sim.records.imports(request.query_params.get("doel_brin"))}
+
+
+async def inbox(request: Request, sim: Simulator) -> dict[str, Any]:
+    return {"inbox": sim.records.inbox()}
+
+
+async def fault_profile(request: Request, sim: Simulator) -> dict[str, Any]:
+    if request.method == "POST":
+        data = await _json(request)
+        try:
+            sim.faults = (
+                FaultProfile.parse(data.get("toml", ""), "<admin>")
+                if data.get("toml") is not None
+                else FaultProfile.none()
+            )
+        except FaultProfileError as exc:
+            raise BadRequest(str(exc)) from None
+    return {"name": sim.faults.name, "seed": sim.faults.seed, "rules": len(sim.faults.rules)}
+
+
+async def catalogue(request: Request, sim: Simulator) -> dict[str, Any]:
+    return {
+        "faults": [vars(spec) | {"layer": spec.layer.value, "party": spec.party.value} for spec in CATALOGUE.values()]
+    }
+
+
+ROUTES = [
+    Route("/admin/", api(index)),
+    Route("/admin/info", api(info)),
+    Route("/admin/stats", api(stats)),
+    Route("/admin/sessions", api(sessions)),
+    Route("/admin/sessions/{sessie_id}", api(session)),
+    Route("/admin/messages", api(messages)),
+    Route("/admin/messages/{message_id:int}", api(message)),
+    Route("/admin/register", api(register), methods=["GET", "POST"]),
+    Route("/admin/clock", api(clock), methods=["GET", "POST"]),
+    Route("/admin/zoeksleutel", api(zoeksleutel), methods=["POST"]),
+    Route("/admin/zoeksleutel/scheme", api(zoeksleutel_scheme)),
+    Route("/admin/pupils", api(pupils)),
+    Route("/admin/cohort", api(cohort)),
+    Route("/admin/pupils/{key:path}", api(pupil), methods=["GET", "POST"]),
+    Route("/admin/las/transfers", api(transfers), methods=["GET", "POST"]),
+    Route("/admin/las/notify", api(notify), methods=["POST"]),
+    Route("/admin/las/imports", api(imports)),
+    Route("/admin/las/inbox", api(inbox)),
+    Route("/admin/faults", api(fault_profile), methods=["GET", "POST"]),
+    Route("/admin/fault-catalogue", api(catalogue)),
+]

@@ -37,6 +37,26 @@ class Caller:
     peer: str | None = None
 
 
+def authorise(register: Register, caller: Caller, brin: str, routeringskenmerk: str | None = None) -> None:
+    """With TLS on, the caller's vendor must be mandated by ``brin`` and own ``routeringskenmerk``: the
+    TC's check, and a LAS's of the doel or bron that calls it."""
+    if not caller.tls:
+        return
+    if caller.vendor is None:
+        raise OsoFault(faults.CERTIFICAAT_ONTBREEKT, "present the vendor's client certificate")
+    if caller.vendor not in register.vendors:
+        raise OsoFault(
+            faults.CERTIFICAAT_ONBEKEND, f"certificate of '{caller.vendor}', a vendor the register does not know"
+        )
+    if not register.mandated(caller.vendor, brin):
+        raise OsoFault(faults.NIET_GEMACHTIGD, f"vendor '{caller.vendor}' is not mandated by school {brin}")
+    endpoint = register.endpoints.get(routeringskenmerk or "")
+    if routeringskenmerk and (endpoint is None or endpoint.vendor != caller.vendor):
+        raise OsoFault(
+            faults.NIET_GEMACHTIGD, f"aanleverpunt {routeringskenmerk} does not belong to vendor '{caller.vendor}'"
+        )
+
+
 class TrafficCenter:
     def __init__(
         self,
@@ -64,22 +84,7 @@ class TrafficCenter:
     # --- who may act for whom ---------------------------------------------------------------------
 
     def authorise(self, caller: Caller, brin: str, routeringskenmerk: str | None = None) -> None:
-        """With TLS on, the caller's vendor must be mandated by ``brin`` and own ``routeringskenmerk``."""
-        if not caller.tls:
-            return
-        if caller.vendor is None:
-            raise OsoFault(faults.CERTIFICAAT_ONTBREEKT, "present the vendor's client certificate")
-        if caller.vendor not in self.register.vendors:
-            raise OsoFault(
-                faults.CERTIFICAAT_ONBEKEND, f"certificate of '{caller.vendor}', a vendor the register does not know"
-            )
-        if not self.register.mandated(caller.vendor, brin):
-            raise OsoFault(faults.NIET_GEMACHTIGD, f"vendor '{caller.vendor}' is not mandated by school {brin}")
-        endpoint = self.register.endpoints.get(routeringskenmerk or "")
-        if routeringskenmerk and (endpoint is None or endpoint.vendor != caller.vendor):
-            raise OsoFault(
-                faults.NIET_GEMACHTIGD, f"aanleverpunt {routeringskenmerk} does not belong to vendor '{caller.vendor}'"
-            )
+        authorise(self.register, caller, brin, routeringskenmerk)
 
     def _school(self, brin: str, code: str, role: str) -> None:
         school = self.register.schools.get(brin)
@@ -136,13 +141,11 @@ class TrafficCenter:
 
         Housekeeping for the listings: while the store cannot write it is skipped (every session is
         checked for expiry again when it is used), so reading the state keeps working."""
-        cutoff = (self.clock.now() - self.ttl).isoformat()
         try:
             with self.store.transaction():
-                return self.store.db.execute(
-                    "UPDATE sessions SET state = ? WHERE state IN (?, ?) AND last_seen < ?",
-                    (State.VERLOPEN.value, State.AANGEVRAAGD.value, State.GECONTROLEERD.value, cutoff),
-                ).rowcount
+                return self.store.expire_sessions(
+                    self.clock.now() - self.ttl, (State.AANGEVRAAGD, State.GECONTROLEERD), State.VERLOPEN
+                )
         except StoreUnavailable:
             return 0
 

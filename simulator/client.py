@@ -1,7 +1,8 @@
 """A small OSO SOAP client: typed requests in, typed answers or :class:`~oso.faults.OsoFault` out.
 
 The conformance suite and the tests use it to play a school system against the simulator or a
-vendor's endpoints. It is deliberately thin: one POST per message, nothing cached.
+vendor's endpoints. It is deliberately thin: one exchange per message through its transport (HTTP
+by default, a :class:`~simulator.transports.MockTransport` in tests), nothing cached.
 """
 
 from __future__ import annotations
@@ -11,11 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from oso import envelope, faults
 from oso import transport as t
-from oso.faults import OsoFault
+from oso.exchange import Call, Transport
+from simulator.transports import HttpTransport
 
 
 @dataclass(frozen=True)
@@ -30,10 +29,18 @@ class Exchange:
 
 
 class OsoClient:
-    def __init__(self, base_url: str, *, tls: ssl.SSLContext | None = None, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        tls: ssl.SSLContext | None = None,
+        timeout: float = 10.0,
+        transport: Transport | None = None,
+    ) -> None:
         """``tls``: a context with the CA to trust and, for mTLS, the vendor's certificate loaded."""
         self.base_url = base_url.rstrip("/")
-        self.http = httpx.Client(verify=tls if tls is not None else True, timeout=timeout)
+        self.http = HttpTransport(verify=tls if tls is not None else True, timeout=timeout)
+        self.transport: Transport = transport or self.http
         self.exchanges: list[Exchange] = []
 
     def close(self) -> None:
@@ -46,20 +53,11 @@ class OsoClient:
         self.close()
 
     def call(self, url: str, request: object) -> Any:
-        """POST one message; its typed answer, or the OsoFault the peer sent (or one about its answer)."""
-        body = envelope.message(request)
-        _, response_cls, _ = t.OPERATIONS[t.element_name(request)]
-        try:
-            response = self.http.post(url, content=body, headers={"Content-Type": "text/xml; charset=utf-8"})
-        except httpx.HTTPError as exc:
-            self.exchanges.append(Exchange(url, body, None, str(exc).encode(), 0.0))
-            raise OsoFault(faults.AANLEVERPUNT_ONBEREIKBAAR, f"{url}: {type(exc).__name__}: {exc}") from None
-        self.exchanges.append(
-            Exchange(url, body, response.status_code, response.content, response.elapsed.total_seconds() * 1000)
-        )
-        if response.status_code not in (200, 500) or not response.content:
-            raise OsoFault(faults.AANLEVERPUNT_ONBEREIKBAAR, f"{url}: HTTP {response.status_code}")
-        return envelope.read_response(response.content, response_cls)
+        """One message; its typed answer, or the OsoFault the peer sent (or one about its answer)."""
+        call = Call.of(url, request)
+        answer = self.transport.exchange(call)
+        self.exchanges.append(Exchange(url, call.body, answer.status, answer.body, answer.elapsed_ms or 0.0))
+        return answer.result(call)
 
     def tc(self, request: object) -> Any:
         return self.call(f"{self.base_url}/tc", request)

@@ -23,7 +23,7 @@ from starlette.routing import Route
 from oso import codec, zoeksleutel
 from oso.identifiers import pupil_number_kind
 from simulator.admin import BadRequest, _json
-from simulator.las import IMPORT_STEPS, pupil_key
+from simulator.las import IMPORT_STEPS, IN_PROCESS_TC, pupil_key
 from simulator.service import VUT, VUT_SCHOOLS, Simulator
 
 STATES = ("ready", "not-ready", "not-allowed")
@@ -139,7 +139,7 @@ def routes(sim: Simulator) -> list[Route]:
                 )
             except ValueError as exc:
                 raise BadRequest(f"zoeksleutel_scheme/zoeksleutel_key: {exc}") from None
-        las().remote_tc = None if own else data["tc_url"]
+        las().tc_url = IN_PROCESS_TC if own else data["tc_url"]
         las().scheme = sim.prepared.scheme = scheme
         return None
 
@@ -171,24 +171,10 @@ def routes(sim: Simulator) -> list[Route]:
     async def imports(request: Request) -> dict[str, Any]:
         data = await _json(request)
         doel, pgn = _school(sim, data, "doel_brin"), _pgn(data)
-        rows = sim.store.db.execute(
-            "SELECT step, times, dossier_datum, updated FROM las_imports WHERE doel_brin = ? AND pupil LIKE ?",
-            (doel, pupil_key(doel, pgn)[:16] + "%"),
-        )
-        pupils: dict[str, Any] = {}
-        for row in rows:
-            pupils.setdefault("steps", {})[row["step"]] = {
-                "times": row["times"],
-                "dossier_datum": row["dossier_datum"],
-                "updated": row["updated"],
-            }
-        count = sim.store.db.execute(
-            "SELECT count(DISTINCT pupil) FROM las_imports WHERE doel_brin = ? AND pupil LIKE ?",
-            (doel, pupil_key(doel, pgn)[:16] + "%"),
-        ).fetchone()[0]
+        count, steps = sim.records.imports_like(doel, pupil_key(doel, pgn)[:16])  # a duplicate gets a suffix
         if not count:
             raise BadRequest("this pupil was not imported", 404)
-        return {"records": count, "steps": pupils.get("steps", {}), "all_steps": list(IMPORT_STEPS)}
+        return {"records": count, "steps": steps, "all_steps": list(IMPORT_STEPS)}
 
     async def dossiers(request: Request) -> None:
         """Passthrough: the LAS holds the dossier XML as it is given."""
@@ -240,7 +226,7 @@ def routes(sim: Simulator) -> list[Route]:
     async def reset(request: Request) -> None:
         with sim.store.transaction():
             sim.prepared.withdraw_all()
-            sim.store.db.execute("DELETE FROM las_imports WHERE doel_brin IN (?, ?)", tuple(VUT_SCHOOLS))
+            sim.records.forget_imports(tuple(VUT_SCHOOLS))
         return None
 
     return [

@@ -46,6 +46,7 @@ from pathlib import Path
 from statistics import NormalDist
 from typing import Any
 
+from oso.errors import OsokitError, UserError
 from oso.faults import CATALOGUE, OsoFault
 from oso.identifiers import is_valid_brin, is_valid_routeringskenmerk
 
@@ -67,7 +68,7 @@ SHIPPED_DIR = Path(__file__).parent / "faults"
 _Z99 = NormalDist().inv_cdf(0.99)  # ≈ 2.3263: the 99th percentile of a standard normal
 
 
-class FaultProfileError(ValueError):
+class FaultProfileError(UserError, ValueError):
     """A profile that cannot be used; the message names the file, the rule and the field."""
 
 
@@ -170,8 +171,10 @@ class Action:
 
 _NOTHING = Action()
 
-# What the evidence log says the fault profile did to an exchange (its messages' ``injected``).
-INJECTED_FAULT, INJECTED_HTTP_ERROR, DROPPED, DUPLICATE = "fault", "http-error", "dropped", "duplicate"
+# What the evidence log says the fault profile did to an exchange (its messages' ``injected``): answered
+# with a fault, an HTTP error (``oso.exchange.HTTP_ERROR``), dropped it (``oso.exchange.DROPPED``), or
+# sent it twice.
+INJECTED_FAULT, DUPLICATE = "fault", "duplicate"
 
 
 class InjectedFault(OsoFault):
@@ -181,7 +184,7 @@ class InjectedFault(OsoFault):
         super().__init__(code, "injected by the fault profile")
 
 
-class WireAnswer(Exception):
+class WireAnswer(OsokitError):
     """Raised by a hosted LAS that answers no SOAP message at all (a faulty one: a mutant). The wire
     gets what ``action`` says, as from a fault profile: a bare HTTP status, or a dropped connection."""
 

@@ -19,52 +19,49 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import httpx
-from lxml import etree
-
-from oso import codec, envelope, faults
+from oso import codec, faults
 from oso import transport as t
+from oso.exchange import AsyncTransport, Call, Transport
 from oso.faults import GESLAAGD, OsoFault
 from oso.identifiers import mask_pgn
+from oso.parsing import parse
 from oso.schema import dossier_schema
 from oso.validation import checked, failed
 from oso.xmlmodel import XmlFragment
+from oso.zoeksleutel import Scheme
 from simulator import export
-from simulator.broker import Caller, TrafficCenter
+from simulator.broker import Caller, authorise
 from simulator.clock import Clock
-from simulator.faultinject import Action, InjectedFault
 from simulator.pupils import Pupil, PupilSource, Version
+from simulator.records import LasRecords, Transfer
 from simulator.register import Endpoint, Register
-from simulator.store import Store
 
 NOTIFICATIE_ONTVANGEN, TERUGKOPPELING_ONTVANGEN = "NotificatieOntvangen", "TerugkoppelingOntvangen"
 IMPORT_STEPS = ("personalia", "schoolloopbaan", "ondersteuning")
-Recorder = Callable[[str, str, object, object, str, bytes], None]  # endpoint, operation, request, answer, vendor, body
-Sender = Callable[[t.Aanleverpunt, object, type], Awaitable[Any]]  # SOAP call to an endpoint URL
-Injected = Callable[[str, object], Action]  # what the fault profile does to a call (operation, message)
+IN_PROCESS_TC = "/tc"  # where a hosted LAS reaches the TC of its own simulator (a path: no wire)
 
 
-@dataclass
-class Transfer:
-    """What one dossier request of the doel role came to."""
+@dataclass(frozen=True)
+class LasTransport:
+    """How a hosted LAS reaches the others: its Traffic Center (blocking: in process, or at a URL) and the
+    aanleverpunten of other schools (over HTTP). The simulator wraps both in its fault profile and
+    its evidence log."""
 
-    doel_brin: str
-    bron_brin: str
-    pupil: str  # a pseudonymous key, never the PGN
-    sessie_id: str | None = None
-    resultaat: str = faults.INTERNE_FOUT
-    per_aanleverpunt: list[tuple[str, str]] = field(default_factory=list)  # (routeringskenmerk, result)
-    imported: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    linked_to_existing: bool = False
+    tc: Transport
+    aanleverpunten: AsyncTransport
 
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+
+@dataclass(frozen=True)
+class VendorUnderTest:
+    """The LAS the simulator hosts in its vendor-under-test slot, chosen by whoever starts it (the CLI, the
+    conformance harness): the reference LAS or a mutant, and the name a run gives it."""
+
+    name: str  # "reference" or "mutant:<name>"
+    las: type[ReferenceLas]
 
 
 def pupil_key(doel_brin: str, pgn: str) -> str:
@@ -76,30 +73,20 @@ class ReferenceLas:
     def __init__(
         self,
         vendor: str,
-        tc: TrafficCenter,
         source: PupilSource,
-        store: Store,
+        *,
+        transport: LasTransport,
+        records: LasRecords,
         clock: Clock,
         register: Register,
-        dossier_expiry: str,
-        record: Recorder,
-        send: Sender,
-        *,
-        tls: bool = False,
-        injected: Injected | None = None,
+        scheme: Scheme,
+        dossier_expiry: str = "08-01",
     ) -> None:
-        self.vendor, self.tc, self.source, self.store, self.clock = vendor, tc, source, store, clock
-        self.tls, self.injected = tls, injected
-        self.scheme = tc.scheme  # how this LAS makes zoeksleutels: the TC's, or the one a remote TC set up
-        self.remote_tc: str | None = None  # the URL of a Traffic Center elsewhere; None: this simulator's
-        self.register = register
+        self.vendor, self.source, self.transport = vendor, source, transport
+        self.records, self.clock, self.register = records, clock, register
+        self.scheme = scheme  # how this LAS makes zoeksleutels: its TC's (set up through the control API)
+        self.tc_url = IN_PROCESS_TC  # or the URL of a Traffic Center elsewhere
         self.expiry_month, self.expiry_day = (int(x) for x in dossier_expiry.split("-"))
-        self.record, self.send = record, send
-
-    @property
-    def me(self) -> Caller:
-        """How this LAS appears to the TC it calls in-process: as its own vendor, with its certificate under TLS."""
-        return Caller(tls=self.tls, vendor=self.vendor)
 
     def handle(self, routeringskenmerk: str, request: object, caller: Caller) -> object:
         endpoint = self.register.endpoints.get(routeringskenmerk)
@@ -116,41 +103,19 @@ class ReferenceLas:
         )
 
     def call_tc(self, request: object) -> Any:
-        """An in-process call to the Traffic Center, checked, logged and faulted like a message on the wire.
+        """A call to the Traffic Center: checked, faulted and logged like a message on the wire."""
+        call = Call.of(self.tc_url, request)
+        return self.transport.tc.exchange(call).result(call)
 
-        The fault profile's ``fault`` comes back as that fault; ``http_status`` and ``drop``, which need a
-        wire, as TijdelijkNietBeschikbaar.
-        """
-        body = envelope.message(request)
-        try:
-            action = self.injected(t.element_name(request), request) if self.injected else None
-            if action and (action.fault or action.http_status or action.drop):
-                raise InjectedFault(action.fault or faults.TIJDELIJK)
-            _, element = envelope.read_request(body)
-            if self.remote_tc:
-                answer = self._remote(request, body)
-            else:
-                answer = self.tc.handle(envelope.decode(element), self.me)
-        except OsoFault as fault:
-            self.record("/tc", t.element_name(request), request, fault, self.vendor, body)
-            raise
-        self.record("/tc", t.element_name(request), request, answer, self.vendor, body)
-        return answer
-
-    def _remote(self, request: object, body: bytes) -> Any:
-        """A call to a remote Traffic Center. Blocking, which a test double may be: the LAS waits for its TC."""
-        operation = t.element_name(request)
-        headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{operation.removesuffix("Request")}"'}
-        try:
-            response = httpx.post(self.remote_tc or "", content=body, headers=headers, timeout=30)
-        except httpx.HTTPError as exc:
-            raise OsoFault(faults.TIJDELIJK, f"Traffic Center {self.remote_tc}: {type(exc).__name__}: {exc}") from None
-        return envelope.read_response(response.content, t.OPERATIONS[operation][1])
+    async def send(self, ap: t.Aanleverpunt, request: object) -> Any:
+        """A call to another school's aanleverpunt."""
+        call = Call.of(ap.url, request, school=ap.routeringskenmerk)
+        return (await self.transport.aanleverpunten.exchange_async(call)).result(call)
 
     def call_tc_committed(self, request: object) -> Any:
         """call_tc in a transaction of its own: a refusal is committed with its evidence, then raised."""
         refusal: OsoFault | None = None
-        with self.store.transaction():
+        with self.records.transaction():
             try:
                 return self.call_tc(request)
             except OsoFault as fault:
@@ -170,24 +135,14 @@ class ReferenceLas:
         pupil = self.find_pupil(endpoint, req)
         self.check_allowed(pupil)
         version = self.choose_version(pupil, req)
-        self.store.db.execute(
-            "INSERT INTO las_requests (sessie_id, bron_rk, doel_brin, doel_rk, pupil, resultaat, at) "
-            "VALUES (?,?,?,?,?,?,?)",
-            (
-                req.sessie_id.lower(),
-                req.bron_rk,
-                req.doel_brin,
-                req.doel_rk,
-                pupil.key,
-                GESLAAGD,
-                self.clock.now().isoformat(),
-            ),
+        self.records.served(
+            req.sessie_id, req.bron_rk, req.doel_brin, req.doel_rk, pupil.key, GESLAAGD, self.clock.now()
         )
         return t.DocumentResponse(resultaat=GESLAAGD, dossier=XmlFragment(self.serve(pupil, version)))
 
     def check_caller(self, caller: Caller, req: t.DocumentRequest) -> None:
         """Under TLS the doel's client certificate must be of a vendor that the doel school mandated."""
-        self.tc.authorise(caller, req.doel_brin, req.doel_rk)
+        authorise(self.register, caller, req.doel_brin, req.doel_rk)
 
     def check_session(self, req: t.DocumentRequest) -> None:
         """sessiecontrole at the TC before anything else; a TC fault goes back to the doel as it is."""
@@ -210,8 +165,8 @@ class ReferenceLas:
             raise OsoFault(faults.SLEUTEL_KEUZE)
         kind, value = given
         if kind == "koppelsleutel":
-            row = self.store.db.execute("SELECT pupil FROM las_notified WHERE koppelsleutel = ?", (value,)).fetchone()
-            pupil = self.source.get(row["pupil"]) if row else None
+            notified = self.records.notified_pupil(value)
+            pupil = self.source.get(notified) if notified else None
             found = [pupil] if pupil else []
         else:
             found = self.source.find(kind, value, endpoint.brin)
@@ -270,11 +225,8 @@ class ReferenceLas:
                 bron_brin=bron_brin, bron_rk=bron.routeringskenmerk, doel_brin=doel_brin, doel_rk=doel_rk
             )
         )
-        with self.store.transaction():
-            self.store.db.execute(
-                "INSERT INTO las_notified VALUES (?,?,?)",
-                (melding.koppelsleutel.lower(), pupil, self.clock.now().isoformat()),
-            )
+        with self.records.transaction():
+            self.records.notified(melding.koppelsleutel, pupil, self.clock.now())
         request = t.NotificatieRequest(
             bron_brin=bron_brin,
             bron_rk=bron.routeringskenmerk,
@@ -283,43 +235,35 @@ class ReferenceLas:
             koppelsleutel=melding.koppelsleutel,
             doel="SWV",
         )
-        answer = await self.send(
-            t.Aanleverpunt(brin=doel_brin, routeringskenmerk=doel_rk, url=melding.url), request, t.NotificatieResponse
-        )
+        answer = await self.send(t.Aanleverpunt(brin=doel_brin, routeringskenmerk=doel_rk, url=melding.url), request)
         return answer.resultaat
 
     # --- doel: receiving ------------------------------------------------------------------------------
 
     def notificatie(self, endpoint: Endpoint, req: t.NotificatieRequest, caller: Caller) -> t.NotificatieResponse:
-        self.tc.authorise(caller, req.bron_brin, req.bron_rk)
+        authorise(self.register, caller, req.bron_brin, req.bron_rk)
         if req.doel_rk != endpoint.routeringskenmerk:
             raise OsoFault(
                 faults.ONBEKEND_AANLEVERPUNT, f"doelRouteringsKenmerk {req.doel_rk} is not this aanleverpunt"
             )
-        self.store.db.execute(
-            "INSERT INTO las_inbox (kind, koppelsleutel, bron_brin, doel_rk, received) VALUES (?,?,?,?,?)",
-            ("notificatie", req.koppelsleutel.lower(), req.bron_brin, req.doel_rk, self.clock.now().isoformat()),
-        )
+        self.records.received("notificatie", req.koppelsleutel, req.bron_brin, req.doel_rk, self.clock.now())
         return t.NotificatieResponse(resultaat=NOTIFICATIE_ONTVANGEN)
 
     def terugkoppeling(
         self, endpoint: Endpoint, req: t.TerugkoppelingRequest, caller: Caller
     ) -> t.TerugkoppelingResponse:
-        self.tc.authorise(caller, req.bron_brin, req.bron_rk)
+        authorise(self.register, caller, req.bron_brin, req.bron_rk)
         xsd = dossier_schema()
-        if not xsd.validate(etree.fromstring(req.terugkoppeling.encode())):
+        if not xsd.validate(parse(req.terugkoppeling.encode())):
             error = xsd.error_log[0]
             raise OsoFault(faults.DOSSIER_ONGELDIG, f"terugkoppeling: {error.message}", where=f"line {error.line}")
-        self.store.db.execute(
-            "INSERT INTO las_inbox (kind, koppelsleutel, bron_brin, doel_rk, received, body) VALUES (?,?,?,?,?,?)",
-            (
-                "terugkoppeling",
-                req.koppelsleutel.lower(),
-                req.bron_brin,
-                req.doel_rk,
-                self.clock.now().isoformat(),
-                req.terugkoppeling.encode(),
-            ),
+        self.records.received(
+            "terugkoppeling",
+            req.koppelsleutel,
+            req.bron_brin,
+            req.doel_rk,
+            self.clock.now(),
+            req.terugkoppeling.encode(),
         )
         return t.TerugkoppelingResponse(resultaat=TERUGKOPPELING_ONTVANGEN)
 
@@ -406,11 +350,7 @@ class ReferenceLas:
         return self._log(transfer)
 
     def verzameldatum_for(self, transfer: Transfer) -> datetime | None:
-        row = self.store.db.execute(
-            "SELECT min(updated) FROM las_imports WHERE doel_brin = ? AND pupil = ?",
-            (transfer.doel_brin, transfer.pupil),
-        ).fetchone()
-        return datetime.fromisoformat(row[0]) if row and row[0] else None
+        return self.records.first_imported(transfer.doel_brin, transfer.pupil)
 
     def zoeksleutel_for(self, pgn: str) -> t.ZoeksleutelPgnfrag:
         return t.ZoeksleutelPgnfrag(zoeksleutel=self.scheme.zoeksleutel(pgn))
@@ -424,7 +364,7 @@ class ReferenceLas:
     async def fetch(self, ap: t.Aanleverpunt, request: t.DocumentRequest) -> t.DocumentResponse | str:
         """Ask one aanleverpunt; a fault or an unreachable endpoint comes back as its result code."""
         try:
-            return await self.send(ap, request, t.DocumentResponse)
+            return await self.send(ap, request)
         except OsoFault as fault:
             return fault.code if fault.code in faults.RESULTATEN else faults.INTERNE_FOUT
 
@@ -443,23 +383,15 @@ class ReferenceLas:
             return
         d = codec.decode(root)
         now = self.clock.now().isoformat()
-        with self.store.transaction():
-            transfer.linked_to_existing = (
-                self.store.count("las_imports", "WHERE doel_brin = ? AND pupil = ?", transfer.doel_brin, transfer.pupil)
-                > 0
-            )
+        with self.records.transaction():
+            transfer.linked_to_existing = self.records.imported_before(transfer.doel_brin, transfer.pupil)
             for step in IMPORT_STEPS:
                 self.import_step(transfer, step, d, now)
                 transfer.imported.append(step)
 
     def import_step(self, transfer: Transfer, step: str, d: Any, now: str) -> None:
         data = json.dumps(step_data(step, d), default=str, ensure_ascii=False)
-        self.store.db.execute(
-            "INSERT INTO las_imports VALUES (?,?,?,?,?,?,1,?) ON CONFLICT(doel_brin, pupil, step) DO UPDATE SET "
-            "dossier_datum = excluded.dossier_datum, updated = excluded.updated, times = times + 1, "
-            "data = excluded.data",
-            (transfer.doel_brin, transfer.pupil, step, d.metadata.datum.isoformat(), now, now, data),
-        )
+        self.records.import_step(transfer.doel_brin, transfer.pupil, step, d.metadata.datum.isoformat(), now, data)
 
     def close_session(self, transfer: Transfer, best_rk: str | None, doel_rk: str) -> None:
         """afmelding, exactly once, with the best result over all aanleverpunten asked."""
@@ -473,20 +405,8 @@ class ReferenceLas:
             transfer.problems.append(f"afmelding: {fault}")
 
     def _log(self, transfer: Transfer) -> Transfer:
-        with self.store.transaction():
-            self.store.db.execute(
-                "INSERT INTO las_transfers (doel_brin, bron_brin, pupil, sessie_id, resultaat, at, details) "
-                "VALUES (?,?,?,?,?,?,?)",
-                (
-                    transfer.doel_brin,
-                    transfer.bron_brin,
-                    transfer.pupil,
-                    transfer.sessie_id,
-                    transfer.resultaat,
-                    self.clock.now().isoformat(),
-                    json.dumps(transfer.as_dict()),
-                ),
-            )
+        with self.records.transaction():
+            self.records.log_transfer(transfer, self.clock.now())
         return transfer
 
 

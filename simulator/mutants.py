@@ -25,14 +25,19 @@ from fixtures.cases import CASES
 from fixtures.generator import Size
 from oso import codec, faults
 from oso import transport as t
+from oso.errors import UserError
 from oso.faults import GESLAAGD, OsoFault
 from oso.namespaces import DOSSIER
-from oso.profiles import Profile, optional_categories
+from oso.parsing import parse
+from oso.profiles import Profile, TransferKind, optional_categories
 from oso.xmlmodel import XmlFragment
 from simulator.broker import Caller
 from simulator.faultinject import Action, WireAnswer
-from simulator.las import IMPORT_STEPS, ReferenceLas, Transfer
+from simulator.las import IMPORT_STEPS, ReferenceLas, Transfer, VendorUnderTest
 from simulator.pupils import Pupil, Version
+from simulator.register import REFERENCE
+
+ALL_KINDS = tuple(k.value for k in TransferKind)  # a mutant plays every transfer unless it says
 
 
 @dataclass(frozen=True)
@@ -41,18 +46,19 @@ class Mutant:
     defect: str
     role: str  # doel | bron
     cls: type[ReferenceLas]
-    transfers: tuple[str, ...] = ("popo", "povo", "vovo")
+    transfers: tuple[str, ...] = ALL_KINDS
     performance: bool = False  # slow, not wrong: left out of the conformance mutation run
 
 
 MUTANTS: dict[str, Mutant] = {}
+MUTANT_PREFIX = "mutant:"  # how a run names a mutant as its target: mutant:<name>
 
 
 def mutant(
     name: str,
     defect: str,
     role: str,
-    transfers: tuple[str, ...] = ("popo", "povo", "vovo"),
+    transfers: tuple[str, ...] = ALL_KINDS,
     *,
     performance: bool = False,
 ) -> Any:
@@ -70,22 +76,27 @@ def conformance_mutants() -> list[str]:
 
 def mutant_class(name: str) -> type[ReferenceLas]:
     if name not in MUTANTS:
-        raise ValueError(f"unknown mutant '{name}'; `osokit conformance mutants --list` lists them")
+        raise UserError(f"unknown mutant '{name}'; `osokit conformance mutants --list` lists them")
     return MUTANTS[name].cls
+
+
+def vendor_under_test(which: str) -> VendorUnderTest:
+    """``reference`` or ``mutant:<name>`` as the LAS for the simulator's vendor-under-test slot."""
+    if which == REFERENCE:
+        return VendorUnderTest(which, ReferenceLas)
+    if which.startswith(MUTANT_PREFIX):
+        return VendorUnderTest(which, mutant_class(which.removeprefix(MUTANT_PREFIX)))
+    raise UserError(f"'{which}' is not a LAS osokit hosts: use reference or {MUTANT_PREFIX}<name>")
 
 
 # --- doel: requesting and importing -------------------------------------------------------------------
 
 
 def _made_up_grant(las: ReferenceLas, request: t.OverdrachtRequest, sessie_id: str) -> t.OverdrachtResponse:
-    """What a doel that skips the TC pretends it was granted: a session id and the bron's endpoints."""
-    return t.OverdrachtResponse(
-        sessie_id=sessie_id,
-        aanleverpunt=tuple(
-            t.Aanleverpunt(brin=e.brin, routeringskenmerk=e.routeringskenmerk, url=las.tc.endpoint_url(e))
-            for e in las.register.endpoints_of(request.bron_brin)
-        ),
-    )
+    """What a doel that skips the session pretends it was granted: a session id, and the bron's
+    aanleverpunten from the TC's directory (overzichtAanleverpunt needs no session)."""
+    found = las.call_tc_committed(t.OverzichtAanleverpuntRequest(brin=request.bron_brin))
+    return t.OverdrachtResponse(sessie_id=sessie_id, aanleverpunt=found.aanleverpunt)
 
 
 @mutant("doel-no-session", "asks the bron without requesting a session at the TC first", "doel")
@@ -178,7 +189,7 @@ class LeaksPgn(ReferenceLas):
 @mutant("doel-duplicate-import", "imports a re-requested dossier as a new pupil instead of linking it", "doel")
 class DuplicateImport(ReferenceLas):
     def import_step(self, transfer: Transfer, step: str, d: Any, now: str) -> None:
-        if self.store.count("las_imports", "WHERE doel_brin = ? AND pupil = ?", transfer.doel_brin, transfer.pupil):
+        if self.records.imported_before(transfer.doel_brin, transfer.pupil):
             transfer.pupil = f"{transfer.pupil[:16]}-{uuid.uuid4().hex[:7]}"
         super().import_step(transfer, step, d, now)
 
@@ -192,7 +203,7 @@ class ImportsInvalid(ReferenceLas):
             d = codec.decode(dossier_xml.encode())
         except (CodecError, OsoFault, ValueError):
             return
-        with self.store.transaction():
+        with self.records.transaction():
             for step in IMPORT_STEPS:
                 try:
                     self.import_step(transfer, step, d, self.clock.now().isoformat())
@@ -251,7 +262,7 @@ class RefusesNotifications(ReferenceLas):
 )
 class RefusesDuplicateNotification(ReferenceLas):
     def notificatie(self, endpoint: Any, req: t.NotificatieRequest, caller: Any) -> t.NotificatieResponse:
-        if self.store.count("las_inbox", "WHERE kind = 'notificatie' AND koppelsleutel = ?", req.koppelsleutel.lower()):
+        if self.records.was_notified(req.koppelsleutel):
             raise OsoFault(faults.INTERNE_FOUT, "UNIQUE constraint failed: inbox.koppelsleutel")
         return super().notificatie(endpoint, req, caller)
 
@@ -310,7 +321,7 @@ class IgnoresTcFault(ReferenceLas):
 )
 class CachesSession(ReferenceLas):
     def check_session(self, req: t.DocumentRequest) -> None:
-        if not self.store.count("las_requests", "WHERE sessie_id = ?", req.sessie_id.lower()):
+        if not self.records.served_in(req.sessie_id):
             super().check_session(req)
 
 
@@ -346,7 +357,7 @@ class BronLeaksPgn(ReferenceLas):
 @mutant("bron-refuses-retry", "hands a dossier out once per session and refuses a repeated documentRequest", "bron")
 class RefusesRetry(ReferenceLas):
     def choose_version(self, pupil: Pupil, req: t.DocumentRequest) -> Version:
-        served = self.store.count("las_requests", "WHERE sessie_id = ?", req.sessie_id.lower())
+        served = self.records.served_in(req.sessie_id)
         if served:
             raise OsoFault(faults.DOSSIER_NIET_GEVONDEN, "this session already got its dossier")
         return super().choose_version(pupil, req)
@@ -419,12 +430,7 @@ class NewestWithoutVerzameldatum(ReferenceLas):
 class ServesOtherPupil(ReferenceLas):
     def find_pupil(self, endpoint: Any, req: t.DocumentRequest) -> Pupil:
         pupil = super().find_pupil(endpoint, req)
-        keys = [
-            r[0]
-            for r in self.store.db.execute(
-                "SELECT key FROM las_prepared WHERE school = ? ORDER BY rowid", (endpoint.brin,)
-            )
-        ]
+        keys = self.records.prepared_keys(endpoint.brin)
         other = self.source.get(keys[(keys.index(pupil.key) + 1) % len(keys)]) if pupil.key in keys else None
         return other or pupil
 
@@ -608,7 +614,7 @@ class _EditsXml(_ServesEdited):
     (data the schema no longer has) or that break a rule only together with another."""
 
     def edit(self, d: Any, xml: str) -> str:
-        root = etree.fromstring(xml.encode())
+        root = parse(xml.encode())
         leerling = root.find(f".//{{{DOSSIER}}}leerling")
         if leerling is None:
             return xml
@@ -641,7 +647,7 @@ for _category in ("ouderinzage", "oudersverzorgers", "schoolloopbaan", "overstap
         f"bron-optout-but-sends-{_category}",
         f"marks {_category} as left out (OPT-UIT) yet sends its data",
         "bron",
-        ("povo",) if _category == "overstapadvies" else ("popo", "povo", "vovo"),
+        ("povo",) if _category == "overstapadvies" else ALL_KINDS,
     )(_optout_but_sends(_category))
 
 

@@ -31,10 +31,12 @@ from starlette.routing import Route
 
 from oso import faults
 from oso import transport as t
+from oso.errors import OsokitError
+from oso.exchange import DROPPED, HTTP_ERROR
 from oso.session import OVERDRACHTSOORTEN, State
 from reports.text import pretty_xml
 from simulator.admin import _session_dict
-from simulator.faultinject import DROPPED, INJECTED_HTTP_ERROR, SHIPPED_DIR
+from simulator.faultinject import SHIPPED_DIR
 from simulator.register import SECTORS
 from simulator.runs import RunError, RunManager
 from simulator.service import Simulator
@@ -97,7 +99,7 @@ ENV.globals.update(tone=tone, session_tone=session_tone, symbol=TONE_SYMBOL)
 ENV.filters.update(n=lambda number: f"{number:,}", when=when, iso_seconds=iso_seconds)
 
 
-class BadQuery(ValueError):
+class BadQuery(OsokitError, ValueError):
     """A filter or page number that cannot be used: the page says which and why (HTTP 400)."""
 
 
@@ -217,7 +219,7 @@ class Ui:
             "kinds": OVERDRACHTSOORTEN,
             "states": [s.value for s in State],
             "results": RESULTS,
-            "codes": [*sorted(faults.CATALOGUE), DROPPED, INJECTED_HTTP_ERROR],  # what fault holds besides codes
+            "codes": [*sorted(faults.CATALOGUE), DROPPED, HTTP_ERROR],  # what fault holds besides codes
             "schools": sorted(register.schools.values(), key=lambda s: s.brin),
             "vendors": sorted(register.vendors),
         }
@@ -301,7 +303,7 @@ class Ui:
             f = Filters.parse(request)
         except BadQuery as exc:
             return self.error("Transfers: bad page", str(exc), 400)
-        total, rows = self.sim.store.transfers(offset=f.offset, limit=f.per)
+        total, rows = self.sim.records.transfer_page(offset=f.offset, limit=f.per)
         return self.render("transfers.html", filters=f, pager=Pager(total, f.page, f.per), transfers=rows)
 
     async def admin(self, request: Request) -> Response:

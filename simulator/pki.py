@@ -30,6 +30,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from oso.errors import UserError
+
 CA_NAME = "osokit test CA"
 ROGUE_CA_NAME = "osokit rogue CA (not trusted)"
 SERVER_NAME = "osokit test server"
@@ -40,7 +42,7 @@ BACKDATE = dt.timedelta(days=1)
 VENDOR_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 
-class PkiError(Exception):
+class PkiError(UserError):
     """The test PKI cannot be created or loaded; the message says what to do."""
 
 

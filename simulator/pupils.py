@@ -19,11 +19,10 @@ what a LAS under test did on its own clock.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, timezone
-from typing import Any, Protocol
+from typing import Protocol
 
 from fixtures.cohort import generate
 from fixtures.generator import Request, Size, pupil_number, school_of
@@ -32,8 +31,8 @@ from oso import dossier as m
 from oso.identifiers import PupilNumberKind
 from oso.profiles import Profile
 from oso.zoeksleutel import Scheme
-from simulator.register import Scenario
-from simulator.store import Store
+from simulator.records import LasRecords, PreparedRow
+from simulator.register import Scenario, ScenarioError
 
 SCRIPTED_BASE = 190_000  # scripted pupils use indexes above any cohort (185,000 per profile at most)
 LOCAL = timezone(timedelta(hours=1))  # Dutch winter time: dossiers are prepared at 10:00 local
@@ -93,7 +92,7 @@ class Catalogue:
                     added += 1
                 index += 1
                 if index >= SCRIPTED_BASE:
-                    raise ValueError(
+                    raise ScenarioError(
                         f"a {profile.value} cohort of {count} needs more schools than the register has "
                         f"(found {added} pupils in the first {SCRIPTED_BASE} indexes)"
                     )
@@ -104,7 +103,7 @@ class Catalogue:
             ).school not in self.schools:
                 index += 25  # the next group of 25 pupils goes to another school
                 if index >= SCRIPTED_BASE + 200 * (n + 1):
-                    raise ValueError(
+                    raise ScenarioError(
                         f"pupil {scripted.label}: no school of the register takes a {scripted.profile} pupil"
                     )
             self._add(
@@ -174,50 +173,39 @@ class Catalogue:
 
 
 class Prepared:
-    """Dossiers prepared through the control API, kept in the store (the LAS's own records)."""
+    """Dossiers prepared through the control API, kept in the LAS's own records."""
 
-    def __init__(self, store: Store, scheme: Scheme) -> None:
-        self.store, self.scheme = store, scheme
+    def __init__(self, records: LasRecords, scheme: Scheme) -> None:
+        self.records, self.scheme = records, scheme
 
     def prepare(self, school: str, pgn: str, state: str, versions: list[tuple[datetime, str]]) -> Pupil:
         key = f"prepared/{school}/{hashlib.sha256(pgn.encode()).hexdigest()[:16]}"
-        data = json.dumps([(prepared.isoformat(), xml) for prepared, xml in versions], ensure_ascii=False)
-        self.store.db.execute(
-            "INSERT OR REPLACE INTO las_prepared VALUES (?,?,?,?,?,?)",
-            (key, school, self.scheme.zoeksleutel(pgn), self.scheme.pgnfrag(pgn), state, data),
-        )
-        return self._pupil(self.store.db.execute("SELECT * FROM las_prepared WHERE key = ?", (key,)).fetchone())
+        row = PreparedRow(key, school, state, [(prepared.isoformat(), xml) for prepared, xml in versions])
+        self.records.prepare(row, self.scheme.zoeksleutel(pgn), self.scheme.pgnfrag(pgn))
+        return _pupil(row)
 
     def withdraw_all(self) -> None:
-        self.store.db.execute("DELETE FROM las_prepared")
-
-    def _pupil(self, row: Any) -> Pupil:
-        return Pupil(
-            row["key"],
-            None,
-            0,
-            "",
-            PupilNumberKind.BSN,
-            row["school"],
-            state=row["state"],
-            versions=len(json.loads(row["versions"])),
-        )
+        self.records.withdraw_prepared()
 
     def find(self, kind: str, value: str, school: str) -> list[Pupil]:
-        column = {"zoeksleutel": "zoeksleutel", "pgnfrag": "pgnfrag"}.get(kind)
-        if column is None:
-            return []
-        rows = self.store.db.execute(f"SELECT * FROM las_prepared WHERE school = ? AND {column} = ?", (school, value))
-        return [self._pupil(r) for r in rows]
+        if kind == "zoeksleutel":
+            return [_pupil(r) for r in self.records.prepared_at(school, zoeksleutel=value)]
+        if kind == "pgnfrag":
+            return [_pupil(r) for r in self.records.prepared_at(school, pgnfrag=value)]
+        return []
 
     def get(self, key: str) -> Pupil | None:
-        row = self.store.db.execute("SELECT * FROM las_prepared WHERE key = ?", (key,)).fetchone()
-        return self._pupil(row) if row else None
+        row = self.records.prepared(key)
+        return _pupil(row) if row else None
 
     def versions(self, pupil: Pupil) -> list[Version]:
-        row = self.store.db.execute("SELECT versions FROM las_prepared WHERE key = ?", (pupil.key,)).fetchone()
-        stored = json.loads(row["versions"]) if row else []
+        row = self.records.prepared(pupil.key)
+        stored = row.versions if row else []
         return [Version(n, datetime.fromisoformat(at), xml) for n, (at, xml) in enumerate(stored, start=1)]
+
+
+def _pupil(row: PreparedRow) -> Pupil:
+    return Pupil(row.key, None, 0, "", PupilNumberKind.BSN, row.school, state=row.state, versions=len(row.versions))
 
 
 def broken(d: m.Dossier) -> m.Dossier:

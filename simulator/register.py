@@ -16,10 +16,11 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from fixtures import pools
 from fixtures.generator import Size
+from oso.errors import UserError
 from oso.identifiers import is_valid_brin, is_valid_routeringskenmerk, is_valid_vestigingscode
 from oso.profiles import Profile
 
@@ -29,7 +30,7 @@ DEFAULT_SCENARIO = Path(__file__).parent / "scenarios" / "default.toml"
 _VENDOR_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 
-class ScenarioError(ValueError):
+class ScenarioError(UserError, ValueError):
     """A scenario that cannot be used; the message names the file, the entry and the field."""
 
 
@@ -112,6 +113,16 @@ class Register:
         self.schools[school.brin] = school
         for e in endpoints:
             self.endpoints[e.routeringskenmerk] = e
+
+    def apply(self, change: RegisterChange) -> None:
+        if isinstance(change, NewVendor):
+            self.add_vendor(change.vendor)
+        elif isinstance(change, NewSchool):
+            self.add_school(change.school, list(change.endpoints))
+        elif isinstance(change, EndpointSwitch):
+            self.set_endpoint_active(change.routeringskenmerk, change.active)
+        else:
+            self.endpoints[change.endpoint.routeringskenmerk] = change.endpoint
 
     def set_endpoint_active(self, routeringskenmerk: str, active: bool) -> Endpoint:
         endpoint = replace(self.endpoints[routeringskenmerk], active=active)
@@ -303,3 +314,163 @@ def load_scenario(path: Path | None) -> Scenario:
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); write TOML") from None
     return parse_scenario(text, str(path))
+
+
+# --- changes through the admin API ---------------------------------------------------------------
+
+
+class ChangeRefused(ScenarioError):
+    """A register change that cannot apply; ``missing``: it names something the register does not have."""
+
+    def __init__(self, message: str, *, missing: bool = False) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+@dataclass(frozen=True)
+class NewVendor:
+    vendor: Vendor
+    kind: ClassVar[str] = "vendor"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind} | vars_of(self.vendor)
+
+
+@dataclass(frozen=True)
+class NewSchool:
+    school: School
+    endpoints: tuple[Endpoint, ...]
+    kind: ClassVar[str] = "school"
+
+    def as_dict(self) -> dict[str, Any]:
+        school = {k: v for k, v in vars_of(self.school).items() if k != "active"}
+        endpoints = [{k: getattr(e, k) for k in ("routeringskenmerk", "url", "doel", "active")} for e in self.endpoints]
+        return {"kind": self.kind} | school | {"endpoints": endpoints}
+
+
+@dataclass(frozen=True)
+class EndpointSwitch:
+    routeringskenmerk: str
+    active: bool
+    kind: ClassVar[str] = "endpoint"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "routeringskenmerk": self.routeringskenmerk, "active": self.active}
+
+
+@dataclass(frozen=True)
+class NewEndpoint:
+    endpoint: Endpoint
+    kind: ClassVar[str] = "endpoint-add"
+
+    def as_dict(self) -> dict[str, Any]:
+        e = self.endpoint
+        return {
+            "kind": self.kind,
+            "brin": e.brin,
+            "routeringskenmerk": e.routeringskenmerk,
+            "url": e.url,
+            "doel": e.doel,
+        }
+
+
+RegisterChange = NewVendor | NewSchool | EndpointSwitch | NewEndpoint
+CHANGE_KINDS = ("vendor", "school", "endpoint", "endpoint-add")
+
+
+def parse_change(data: Any, register: Register) -> RegisterChange:
+    """A change as the admin API takes it (JSON with a ``kind``), checked against ``register`` and
+    completed (a new aanleverpunt's routeringskenmerk, say), or ChangeRefused saying what is wrong."""
+    if not isinstance(data, dict):
+        raise ChangeRefused("a register change is a JSON object with a kind")
+    kind = data.get("kind")
+    if kind == "vendor":
+        if not is_vendor_id(data.get("id")):
+            raise ChangeRefused("a vendor needs an id of lowercase letters, digits and dashes, e.g. vendor-a")
+        if not isinstance(data.get("number"), int) or isinstance(data.get("number"), bool):
+            raise ChangeRefused("a vendor needs a number (an integer: its part of the routeringskenmerk)")
+        return stored_change(data, register)
+    if kind == "school":
+        brin, vestiging, vendor = (
+            str(data.get("brin", "")),
+            str(data.get("vestiging", "00")),
+            data.get("vendor", REFERENCE),
+        )
+        if not is_valid_brin(brin) or not is_valid_vestigingscode(vestiging):
+            raise ChangeRefused(f"brin '{brin}' / vestiging '{data.get('vestiging')}' are not 00YY and 2 digits")
+        if data.get("sector", "po") not in SECTORS:
+            raise ChangeRefused(f"sector must be one of {', '.join(SECTORS)}")
+        if vendor not in register.vendors:
+            raise ChangeRefused(f"vendor '{vendor}' is not in the register: add it first")
+        endpoints = data.get("endpoints") or [{}]
+        if not isinstance(endpoints, list) or not all(isinstance(e, dict) for e in endpoints):
+            raise ChangeRefused("endpoints must be a list of objects {url, routeringskenmerk, doel, active}")
+        completed = []
+        for n, e in enumerate(endpoints, start=1):
+            rk = e.get("routeringskenmerk") or routeringskenmerk(register.vendors[vendor], brin, vestiging, n)
+            if not is_valid_routeringskenmerk(rk):
+                raise ChangeRefused(f"routeringskenmerk '{rk}' is not 20 chars [0-9A-Z]")
+            if not is_endpoint_url(e.get("url", REFERENCE)):
+                raise ChangeRefused(f"endpoint {n}: url '{e.get('url')}' must be http(s)://... or \"reference\"")
+            completed.append(e | {"routeringskenmerk": rk})
+        return stored_change(data | {"vendor": vendor, "endpoints": completed}, register)
+    if kind == "endpoint":
+        if data.get("routeringskenmerk") not in register.endpoints:
+            raise ChangeRefused("no such routeringskenmerk", missing=True)
+        if not isinstance(data.get("active"), bool):
+            raise ChangeRefused("an endpoint change needs active: true or false")
+        return stored_change(data, register)
+    if kind == "endpoint-add":
+        brin = str(data.get("brin"))
+        if brin not in register.schools:
+            raise ChangeRefused(f"no school {brin}")
+        if not is_endpoint_url(data.get("url", REFERENCE)):
+            raise ChangeRefused(f"url '{data.get('url')}' must be http(s)://... or \"reference\"")
+        school = register.schools[brin]
+        n = len(register.endpoints_of(brin, active_only=False)) + 1
+        rk = data.get("routeringskenmerk") or routeringskenmerk(
+            register.vendors[school.vendor], brin, school.vestiging, n
+        )
+        if rk in register.endpoints:
+            raise ChangeRefused("that routeringskenmerk exists")
+        return stored_change(data | {"routeringskenmerk": rk}, register)
+    raise ChangeRefused(f"kind must be {', '.join(CHANGE_KINDS[:-1])} or {CHANGE_KINDS[-1]}")
+
+
+def stored_change(data: dict[str, Any], register: Register) -> RegisterChange:
+    """A change as the store keeps it, from this version of osokit or an earlier one: checked when it
+    was made, so only completed with the defaults."""
+    kind = data["kind"]
+    if kind == "vendor":
+        return NewVendor(Vendor(data["id"], data.get("name", data["id"]), int(data["number"])))
+    if kind == "school":
+        school = School(
+            data["brin"],
+            data.get("vestiging", "00"),
+            data.get("name", data["brin"]),
+            data.get("sector", "po"),
+            data.get("region", "-"),
+            data["vendor"],
+        )
+        return NewSchool(
+            school,
+            tuple(
+                Endpoint(
+                    e["routeringskenmerk"],
+                    school.brin,
+                    school.vendor,
+                    e.get("url", REFERENCE),
+                    e.get("doel", "LAS"),
+                    e.get("active", True),
+                )
+                for e in data["endpoints"]
+            ),
+        )
+    if kind == "endpoint":
+        return EndpointSwitch(data["routeringskenmerk"], bool(data["active"]))
+    school = register.schools[data["brin"]]
+    return NewEndpoint(
+        Endpoint(
+            data["routeringskenmerk"], school.brin, school.vendor, data.get("url", REFERENCE), data.get("doel", "LAS")
+        )
+    )

@@ -28,8 +28,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from oso.errors import OsokitError
+from oso.profiles import TransferKind
+
 ROLES = ("both", "doel", "bron")
-KINDS = ("popo", "povo", "vovo")  # what `osokit conformance run --transfer` takes
+KINDS = tuple(k.value for k in TransferKind)  # what `osokit conformance run --transfer` takes
 LANGS = ("en", "nl")  # and --lang: the language of report.html
 VERDICTS = {0: "PASS", 1: "FAIL", 2: "ERROR", 3: "INCOMPLETE", 130: "STOPPED"}  # by exit code; others: ERROR
 KEEP = 20  # runs kept; the oldest finished ones go first
@@ -39,7 +42,7 @@ _ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
 _TARGET = re.compile(r"^(reference|mutant:[a-z0-9-]{1,64}|https?://[^\s]{1,300})$")
 
 
-class RunError(Exception):
+class RunError(OsokitError):
     """A run that cannot start: the reason, and the HTTP status that says it (400 bad input, 409 busy)."""
 
     def __init__(self, message: str, status: int = 400) -> None:

@@ -17,6 +17,7 @@ from typing import TextIO
 
 import uvicorn
 
+from oso.errors import UserError
 from simulator import connections
 from simulator.app import create_app
 from simulator.service import Config, Simulator
@@ -27,7 +28,7 @@ LOOPBACK_NAMES = ("localhost",)
 LISTEN_BACKLOG = 2048  # connections the kernel queues for accepting
 
 
-class ServeError(Exception):
+class ServeError(UserError):
     """The simulator cannot start as asked; the message says why."""
 
 
@@ -146,7 +147,7 @@ def banner(p: Prepared, out: TextIO) -> None:
         f"  sessions (HTML)  {p.url}/",
         f"  admin API        {p.url}/admin/",
         *(
-            [f"  vendor under test {c.vut}: control API {p.url}/control/ (conformance/control-api.yaml)"]
+            [f"  vendor under test {c.vut.name}: control API {p.url}/control/ (conformance/control-api.yaml)"]
             if c.vut
             else []
         ),

@@ -1,36 +1,45 @@
-"""The simulator as one object: configuration, state, the Traffic Center, the reference LAS, and
-how every exchange is recorded. The HTTP routes (``simulator/app.py``) stay thin around it.
+"""The simulator as one object: configuration, state, the Traffic Center, the LASes it hosts, and the
+transports every message goes through, received or sent, each wrapped in the fault profile and the
+evidence log. The HTTP routes (``simulator/app.py``) stay thin around it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import secrets
 import ssl
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-import httpx
 
 from oso import envelope, faults, zoeksleutel
-from oso import transport as t
+from oso.exchange import Answer, AsyncTransport, Call
 from oso.faults import OsoFault
-from simulator.broker import TrafficCenter
+from simulator.broker import Caller, TrafficCenter
 from simulator.clock import Clock
-from simulator.faultinject import DROPPED, DUPLICATE, INJECTED_FAULT, Action, FaultProfile, InjectedFault
-from simulator.las import ReferenceLas
+from simulator.evidence import IN, INTERNAL, OUT, Recorded
+from simulator.faultinject import FaultProfile, WireAnswer
+from simulator.las import IN_PROCESS_TC, LasTransport, ReferenceLas, VendorUnderTest
 from simulator.pupils import Catalogue, Prepared, PupilSource
-from simulator.register import REFERENCE, Endpoint, School, Vendor, load_scenario, routeringskenmerk
-from simulator.store import MIB, Message, Store, StoreUnavailable
+from simulator.records import LasRecords
+from simulator.register import (
+    REFERENCE,
+    Endpoint,
+    RegisterChange,
+    School,
+    Vendor,
+    load_scenario,
+    routeringskenmerk,
+    stored_change,
+)
+from simulator.store import MIB, Store, StoreUnavailable
+from simulator.transports import Faulty, HttpTransport, Loopback, Routed, no_soap
 
 DB_NAME = "simulator.db"
 VUT = "vut"  # the vendor id of the vendor-under-test slot
 VUT_SCHOOLS = {"80AA": "po", "80AB": "vo"}
+ADMIN_CHANGES = "admin_changes"  # the meta key of the register changes made through the admin API
 
 
 @dataclass(frozen=True)
@@ -52,7 +61,7 @@ class Config:
     max_connections_per_client: int = 256  # connections one IP address may hold at once (0: no limit)
     outbound_timeout: float = 10.0
     cohort: dict[str, int] | None = None  # override the scenario's cohort sizes (load runs)
-    vut: str | None = None  # host a vendor under test: "reference" or "mutant:<name>" (conformance runs)
+    vut: VendorUnderTest | None = None  # host a vendor under test: the reference LAS or a mutant
 
 
 class Simulator:
@@ -71,6 +80,7 @@ class Simulator:
             evidence_max_bytes=config.evidence_max_mb * MIB,
             disk_floor_bytes=config.disk_floor_mb * MIB,
         )
+        self.records = LasRecords(self.store)
         self.register = self.scenario.register
         self.clock = self._restore_clock()
         self.scheme = zoeksleutel.make(config.zoeksleutel_scheme, self._instance_key())
@@ -85,50 +95,76 @@ class Simulator:
             timedelta(minutes=self.scenario.settings.session_ttl_minutes),
             self.endpoint_url,
         )
+        self._http: dict[str, HttpTransport] = {}  # per hosted vendor: it calls out with its own certificate
+        self.inbound: Recorded[AsyncTransport] = Recorded(
+            Faulty(Dispatch(self), self.fault_profile, IN), self.store, self.clock, IN
+        )
         self.lases: dict[str, ReferenceLas] = {REFERENCE: self._las(ReferenceLas, REFERENCE, self.catalogue)}
         if config.vut:
             self._add_vendor_under_test(config.vut)
-        self._clients: dict[str, httpx.AsyncClient] = {}
         self._replay_admin_changes()
+
+    def fault_profile(self) -> FaultProfile:
+        return self.faults
 
     def _las(self, cls: type[ReferenceLas], vendor: str, source: PupilSource) -> ReferenceLas:
         return cls(
             vendor,
-            self.tc,
             source,
-            self.store,
-            self.clock,
-            self.register,
-            self.scenario.settings.dossier_expiry,
-            self.record_internal,
-            functools.partial(self.send, vendor=vendor),
-            tls=self.config.tls,
-            injected=self.injected,
+            transport=self._transport(vendor),
+            records=self.records,
+            clock=self.clock,
+            register=self.register,
+            scheme=self.scheme,
+            dossier_expiry=self.scenario.settings.dossier_expiry,
         )
 
-    def injected(self, operation: str, message: object) -> Action:
-        """The fault profile's decision for a hosted LAS's in-process call to the Traffic Center."""
-        return self.faults.decide(operation, school_of(message), "in")
+    def _transport(self, vendor: str) -> LasTransport:
+        """A hosted LAS's calls: to the TC in process (or at a URL), to aanleverpunten over HTTP; faulted, logged."""
+        http = self._http[vendor] = HttpTransport(
+            verify=functools.partial(self._tls, vendor), timeout=self.config.outbound_timeout
+        )
+        tc = Routed(Loopback(self.tc, Caller(tls=self.config.tls, vendor=vendor)), http)
+        return LasTransport(
+            tc=Recorded(
+                Faulty(tc, self.fault_profile, IN),
+                self.store,
+                self.clock,
+                INTERNAL,
+                endpoint=IN_PROCESS_TC,
+                peer=f"{vendor}-las",
+                vendor=vendor,
+            ),
+            aanleverpunten=Recorded(Faulty(http, self.fault_profile, OUT), self.store, self.clock, OUT),
+        )
+
+    def _tls(self, vendor: str) -> ssl.SSLContext | bool:
+        """What a hosted LAS trusts and presents when it calls out: with TLS, the run's CA and its own certificate."""
+        if not (self.config.tls and self.config.pki_dir):
+            return True
+        from simulator.pki import Pki
+
+        pki = Pki.load(self.config.pki_dir)
+        context = ssl.create_default_context(cafile=str(pki.ca_cert))
+        context.load_cert_chain(str(pki.vendor_cert(vendor)), str(pki.vendor_key(vendor)))
+        return context
 
     @property
     def las(self) -> ReferenceLas:
         """The reference LAS of the counterpart schools."""
         return self.lases[REFERENCE]
 
-    def _add_vendor_under_test(self, which: str) -> None:
+    def _add_vendor_under_test(self, vut: VendorUnderTest) -> None:
         """The vendor-under-test slot: two schools (po, vo) whose LAS is the reference or a mutant."""
-        from simulator.mutants import mutant_class
-
-        cls = ReferenceLas if which == REFERENCE else mutant_class(which.removeprefix("mutant:"))
-        vendor = Vendor(VUT, f"vendor under test ({which})", 80)
+        vendor = Vendor(VUT, f"vendor under test ({vut.name})", 80)
         self.register.add_vendor(vendor)
         for brin, sector in VUT_SCHOOLS.items():
             self.register.add_school(
                 School(brin, "00", f"School under test ({sector})", sector, "-", VUT),
                 [Endpoint(routeringskenmerk(vendor, brin, "00"), brin, VUT, REFERENCE)],
             )
-        self.prepared = Prepared(self.store, self.scheme)
-        self.lases[VUT] = self._las(cls, VUT, self.prepared)
+        self.prepared = Prepared(self.records, self.scheme)
+        self.lases[VUT] = self._las(vut.las, VUT, self.prepared)
 
     def las_for(self, routeringskenmerk: str) -> ReferenceLas:
         """The in-process LAS that answers at this aanleverpunt."""
@@ -182,204 +218,64 @@ class Simulator:
             self._load_clock(clock)
             raise
 
-    def apply_admin_change(self, change: dict[str, Any], *, persist: bool = True) -> None:
-        """Register changes through the admin API; replayed on restart so they survive it. A change that
-        cannot be stored is undone in memory too: what runs is what a restart gives back."""
+    def apply_admin_change(self, change: RegisterChange, *, persist: bool = True) -> None:
+        """A register change through the admin API; kept, and applied again on restart, so it survives it.
+        A change that cannot be stored is undone in memory too: what runs is what a restart gives back."""
         before = self.register.snapshot()
-        kind = change["kind"]
-        if kind == "vendor":
-            self.register.add_vendor(Vendor(change["id"], change.get("name", change["id"]), int(change["number"])))
-        elif kind == "school":
-            school = School(
-                change["brin"],
-                change.get("vestiging", "00"),
-                change.get("name", change["brin"]),
-                change.get("sector", "po"),
-                change.get("region", "-"),
-                change["vendor"],
-            )
-            endpoints = [
-                Endpoint(
-                    e["routeringskenmerk"],
-                    school.brin,
-                    school.vendor,
-                    e.get("url", REFERENCE),
-                    e.get("doel", "LAS"),
-                    e.get("active", True),
-                )
-                for e in change["endpoints"]
-            ]
-            self.register.add_school(school, endpoints)
-        elif kind == "endpoint":
-            self.register.set_endpoint_active(change["routeringskenmerk"], bool(change["active"]))
-        elif kind == "endpoint-add":
-            school = self.register.schools[change["brin"]]
-            self.register.endpoints[change["routeringskenmerk"]] = Endpoint(
-                change["routeringskenmerk"],
-                school.brin,
-                school.vendor,
-                change.get("url", REFERENCE),
-                change.get("doel", "LAS"),
-            )
+        self.register.apply(change)
         if persist:
-            changes = json.loads(self.store.get_meta("admin_changes") or "[]")
+            changes = json.loads(self.store.get_meta(ADMIN_CHANGES) or "[]")
             try:
                 with self.store.transaction():
-                    self.store.set_meta("admin_changes", json.dumps([*changes, change]))
+                    self.store.set_meta(ADMIN_CHANGES, json.dumps([*changes, change.as_dict()]))
             except StoreUnavailable:
                 self.register.restore(before)
                 raise
 
     def _replay_admin_changes(self) -> None:
-        for change in json.loads(self.store.get_meta("admin_changes") or "[]"):
-            self.apply_admin_change(change, persist=False)
+        for data in json.loads(self.store.get_meta(ADMIN_CHANGES) or "[]"):
+            self.apply_admin_change(stored_change(data, self.register), persist=False)
 
     # --- addresses -------------------------------------------------------------------------------------
 
     def endpoint_url(self, endpoint: Endpoint) -> str:
         return f"{self.base_url}/schools/{endpoint.routeringskenmerk}" if endpoint.reference else endpoint.url
 
-    # --- the evidence log --------------------------------------------------------------------------------
-
-    def record_internal(
-        self, endpoint: str, operation: str, request: object, answer: object, vendor: str, body: bytes
-    ) -> None:
-        """An in-process call of a LAS hosted here (to the TC), in the evidence log like any other;
-        ``body`` is the request as the LAS encoded it."""
-        now, peer, sessie = self.clock.now(), f"{vendor}-las", sessie_of(request) or sessie_of(answer)
-        failed = isinstance(answer, OsoFault)
-        self.store.add_exchange(
-            Message(
-                "internal",
-                endpoint,
-                operation,
-                now,
-                peer=peer,
-                vendor=vendor,
-                sessie_id=sessie,
-                body=body,
-            ),
-            Message(
-                "internal",
-                endpoint,
-                operation.replace("Request", "Response"),
-                now,
-                peer=peer,
-                vendor=vendor,
-                sessie_id=sessie,
-                http_status=500 if failed else 200,
-                fault=answer.code if failed else None,
-                body=envelope.fault(answer) if failed else envelope.message(answer),
-                injected=INJECTED_FAULT if isinstance(answer, InjectedFault) else None,
-            ),
-        )
-
-    # --- outbound calls (the reference LAS calling a vendor's endpoint) -------------------------------------
-
-    def client(self, vendor: str) -> httpx.AsyncClient:
-        """The HTTP client a hosted LAS calls out with; with TLS it presents its own vendor's certificate."""
-        if vendor not in self._clients:
-            verify: ssl.SSLContext | bool = True
-            if self.config.tls and self.config.pki_dir:
-                from simulator.pki import Pki
-
-                pki = Pki.load(self.config.pki_dir)
-                verify = ssl.create_default_context(cafile=str(pki.ca_cert))
-                verify.load_cert_chain(str(pki.vendor_cert(vendor)), str(pki.vendor_key(vendor)))
-            self._clients[vendor] = httpx.AsyncClient(timeout=self.config.outbound_timeout, verify=verify)
-        return self._clients[vendor]
+    # --- closing --------------------------------------------------------------------------------------
 
     async def close_clients(self) -> None:
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            await client.aclose()
+        """The hosted LASes' outbound connections (before the server stops: see ``simulator.server``)."""
+        for http in self._http.values():
+            await http.aclose()
 
     async def close(self) -> None:
         await self.close_clients()
         self.store.close()
 
-    async def send(self, ap: t.Aanleverpunt, request: object, expected: type, vendor: str = REFERENCE) -> Any:
-        """A SOAP call by a hosted LAS to a vendor endpoint, with the fault profile's delays and duplicates."""
-        operation = t.element_name(request)
-        action = self.faults.decide(operation, ap.routeringskenmerk, "out")
-        if action.latency or action.delay:
-            await asyncio.sleep(action.latency + action.delay)
-        body = envelope.message(request)
-        if action.drop:
-            with self.store.transaction():
-                self.store.add_exchange(
-                    Message(
-                        "out",
-                        ap.url,
-                        operation,
-                        self.clock.now(),
-                        peer=ap.url,
-                        sessie_id=sessie_of(request),
-                        fault=DROPPED,
-                        body=body,
-                        injected=DROPPED,
-                    )
-                )
-            raise OsoFault(faults.AANLEVERPUNT_ONBEREIKBAAR, f"{ap.url}: message lost (dropped by the fault profile)")
-        answers = [await self._post(vendor, ap.url, operation, request, body)]
-        if action.duplicate:
-            answers.append(await self._post(vendor, ap.url, operation, request, body, injected=DUPLICATE))
-        status, data = answers[0]
-        if status is None:
-            raise OsoFault(faults.AANLEVERPUNT_ONBEREIKBAAR, f"{ap.url}: {data.decode(errors='replace')}")
-        return envelope.read_response(data, expected)
 
-    async def _post(
-        self, vendor: str, url: str, operation: str, request: object, body: bytes, injected: str | None = None
-    ) -> tuple[int | None, bytes]:
-        started = time.perf_counter()
-        headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{operation.removesuffix("Request")}"'}
-        try:
-            response = await self.client(vendor).post(url, content=body, headers=headers)
-            status, data = response.status_code, response.content
-        except httpx.HTTPError as exc:
-            status, data = None, f"{type(exc).__name__}: {exc}".encode()
-        elapsed = (time.perf_counter() - started) * 1000
-        now = self.clock.now()
-        with self.store.transaction():
-            self.store.add_exchange(
-                Message(
-                    "out",
-                    url,
-                    operation,
-                    now,
-                    peer=url,
-                    sessie_id=sessie_of(request),
-                    headers=headers,
-                    body=body,
-                    injected=injected,
-                ),
-                Message(
-                    "in",
-                    url,
-                    operation.replace("Request", "Response"),
-                    now,
-                    peer=url,
-                    sessie_id=sessie_of(request),
-                    http_status=status,
-                    duration_ms=elapsed,
-                    fault=None
-                    if status == 200
-                    else (
-                        faults.AANLEVERPUNT_ONBEREIKBAAR
-                        if status is None
-                        else getattr(envelope.fault_in(data), "code", None)
-                    ),
-                    body=data,
-                ),
-            )
-        return status, data
+class Dispatch:
+    """The simulator's receiving end: a message read at the HTTP edge goes to the Traffic Center or to the
+    hosted LAS at its aanleverpunt.
 
+    Handlers check before they write, so a fault leaves nothing half-done; what was written before a
+    later fault (the bron's sessiecontrole at the TC, say) happened and stays, with its evidence. Any
+    other error undoes the handler's writes and reaches the HTTP edge, which answers InterneFout.
+    """
 
-def school_of(message: object) -> str | None:
-    """The school a TC message concerns, for fault profiles that target one school."""
-    return getattr(message, "doel_brin", None) or getattr(message, "bron_brin", None)
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
 
-
-def sessie_of(message: object) -> str | None:
-    return getattr(message, "sessie_id", None)
+    async def exchange_async(self, call: Call) -> Answer:
+        caller = Caller(tls=self.sim.config.tls, vendor=call.vendor, peer=call.peer)
+        with self.sim.store.group():
+            try:
+                if call.to_tc:
+                    answer = self.sim.tc.handle(call.message, caller)
+                else:
+                    rk = call.school or ""
+                    answer = self.sim.las_for(rk).handle(rk, call.message, caller)
+            except OsoFault as fault:
+                return Answer.refusing(fault)
+            except WireAnswer as wire:  # a faulty hosted LAS that answers no SOAP message: its own doing
+                return no_soap(call, wire.action, injected=False)
+        return Answer.of(answer)

@@ -82,6 +82,7 @@ CREATE TABLE IF NOT EXISTS las_transfers (
     resultaat TEXT NOT NULL, at TEXT NOT NULL, details TEXT NOT NULL);
 """
 
+_TABLES = frozenset(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA))
 _NINE_DIGITS = re.compile(rb"(?<!\d)\d{9}(?!\d)")
 MIB = 1024 * 1024
 REFUSED_PREFIX = 16 * 1024  # bytes kept of a body in a refused exchange: enough to see what it was
@@ -483,12 +484,36 @@ class Store:
         )
         return [_session(r) for r in rows]
 
-    def count(self, table: str, where: str = "", *args: Any) -> int:
-        return int(self.db.execute(f"SELECT count(*) FROM {table} {where}", args).fetchone()[0])
+    def expire_sessions(self, idle_since: datetime, states: tuple[State, ...], to: State) -> int:
+        """Move sessions in ``states`` last seen before ``idle_since`` to ``to``; returns how many."""
+        marks = ",".join("?" * len(states))
+        return self.db.execute(
+            f"UPDATE sessions SET state = ? WHERE state IN ({marks}) AND last_seen < ?",
+            (to.value, *(s.value for s in states), idle_since.isoformat()),
+        ).rowcount
+
+    def session_counts(self) -> dict[str, dict[str, int]]:
+        """Sessions per state and per resultaat (of those that have one)."""
+        states = {r[0]: r[1] for r in self.db.execute("SELECT state, count(*) FROM sessions GROUP BY state")}
+        results = {
+            r[0]: r[1]
+            for r in self.db.execute(
+                "SELECT resultaat, count(*) FROM sessions WHERE resultaat IS NOT NULL GROUP BY resultaat"
+            )
+        }
+        return {"states": states, "resultaten": results}
+
+    def count(self, table: str) -> int:
+        """The rows of one of the store's tables."""
+        if table not in _TABLES:
+            raise ValueError(f"no table {table!r} in the store")
+        return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
     def count_committed(self, table: str) -> int:
         """Rows of ``table`` that are committed: read on a connection of its own, which never sees the
         writes of a transaction still open (a group commit under way, or one about to fail)."""
+        if table not in _TABLES:
+            raise ValueError(f"no table {table!r} in the store")
         if self._reader is None:
             self._reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         return int(self._reader.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
@@ -633,14 +658,12 @@ class Store:
         )
         return int(total), [_message_dict(r) for r in rows]
 
-    def transfers(self, *, offset: int = 0, limit: int = 50) -> tuple[int, list[dict[str, Any]]]:
-        """How many dossier requests the hosted LASes made as doel, and one page of them, newest first:
-        refused ones (no session) too."""
-        total = self.db.execute("SELECT count(*) FROM las_transfers").fetchone()[0]
+    def fault_counts(self) -> dict[str, int]:
+        """The faults the simulator gave (or the fault profile caused), per code: answers and dropped messages."""
         rows = self.db.execute(
-            "SELECT id, at, details FROM las_transfers ORDER BY id DESC LIMIT ? OFFSET ?", (limit, offset)
+            "SELECT fault, count(*) FROM messages WHERE fault IS NOT NULL AND direction != 'in' GROUP BY fault"
         )
-        return int(total), [json.loads(r["details"]) | {"id": r["id"], "at": r["at"]} for r in rows]
+        return {r[0]: r[1] for r in rows}
 
     def message(self, message_id: int) -> dict[str, Any] | None:
         row = self.db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
-from lxml import etree
 
 from conformance import compare, pupildata
 from conformance.adapter import NotSupported
@@ -30,6 +29,7 @@ from fixtures.generator import Size, Traits
 from oso import envelope, faults, rules
 from oso import transport as t
 from oso.faults import OsoFault
+from oso.parsing import parse
 from oso.profiles import Profile
 from oso.schema import dossier_schema
 from reports.results import PASSTHROUGH_NOTE
@@ -342,7 +342,7 @@ def test_the_doel_certificate_must_match(oso):
 def test_dossier_conforms_to_the_schema(oso, served, transfer, size):
     fetched = dossier_of(served, transfer, size)
     xsd = dossier_schema()
-    root = etree.fromstring(fetched.dossier.encode())
+    root = parse(fetched.dossier.encode())
     if not xsd.validate(root):
         error = xsd.error_log[0]
         fail(
@@ -408,7 +408,7 @@ DOSSIER_RULE_CHECKS = [
 def test_dossier_meets_the_business_rule(oso, served, transfer, rule_id):
     for size in SIZES:
         fetched = dossier_of(served, transfer, size)
-        root = etree.fromstring(fetched.dossier.encode())
+        root = parse(fetched.dossier.encode())
         broken = [v for v in rules.check(root) if v.rule.id == rule_id]
         if broken:
             fail(

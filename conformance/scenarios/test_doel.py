@@ -16,6 +16,7 @@ from conformance.expect import expect, not_testable
 from conformance.harness import TRANSFERS
 from conformance.scenarios.evidence import answered_ok, clear_pgns, exchanges, ids, of, sent_by
 from oso import faults
+from oso.parsing import parse
 
 pytestmark = pytest.mark.oso_role("doel")
 rule = pytest.mark.oso_rule
@@ -54,13 +55,11 @@ def expect_nothing_imported(oso, seen, pupil, doel, why: str) -> None:
 
 def sessie_ids(seen):
     """The sessions the TC granted to the LAS in this window."""
-    from lxml import etree
-
     ids = []
     for s in of(seen, "overdrachtRequest"):
         if answered_ok(s):
             ids.append(
-                etree.fromstring(s.answer_body.encode())
+                parse(s.answer_body.encode())
                 .findtext(".//{http://xml.kennisnet.nl/schemas/Overstapservice/20200910}sessieId")
                 .lower()
             )

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from simulator.mutants import vendor_under_test
 from simulator.server import Running, start_in_thread
 from simulator.service import Config
 
@@ -42,7 +43,11 @@ def vendor_environment(tmp_path: Path, request: pytest.FixtureRequest) -> Runnin
     """
     las = getattr(request, "param", "reference")
     running = start_in_thread(
-        Config(data_dir=tmp_path / "vendor", vut=las, cohort={"povo": 5, "popo": 5, "vovo": 5, "binnenbrin": 5})
+        Config(
+            data_dir=tmp_path / "vendor",
+            vut=vendor_under_test(las),
+            cohort={"povo": 5, "popo": 5, "vovo": 5, "binnenbrin": 5},
+        )
     )
     yield running
     running.stop()

@@ -85,6 +85,30 @@ def test_a_check_naming_an_unknown_rule_is_refused(tmp_path):
     assert "oso_rule('TC-NO-SUCH-RULE') is not in the rules catalogue" in done.stdout + done.stderr
 
 
+def test_a_conformance_run_says_its_target_and_seed_first(tmp_path):
+    (tmp_path / "test_checks.py").write_text(CHECKS, encoding="utf-8")
+    done = pytest_run(tmp_path, "--oso-target", "mutant:doel-never-closes", "--oso-seed", "7", "-k", "per_transfer")
+    assert "osokit conformance: target mutant:doel-never-closes, seed 7" in done.stdout, done.stdout[-2000:]
+    plain = pytest_run(tmp_path, "-k", "per_transfer")
+    assert "osokit conformance:" not in plain.stdout  # not a conformance run: no such header
+
+
+def test_the_suite_config_is_strict(tmp_path):
+    """The suite's pytest.ini: a misspelt setting and an xfail that passes are errors, not silence."""
+    from conformance.run import SCENARIOS
+
+    ini = (SCENARIOS / "pytest.ini").read_text(encoding="utf-8")
+    (tmp_path / "pytest.ini").write_text(ini + "xfail_strickt = true\n", encoding="utf-8")
+    (tmp_path / "test_x.py").write_text(
+        "import pytest\n\n@pytest.mark.xfail(reason='known')\ndef test_passes():\n    pass\n", encoding="utf-8"
+    )
+    misspelt = pytest_run(tmp_path, "-c", str(tmp_path / "pytest.ini"))
+    assert misspelt.returncode != 0 and "xfail_strickt" in misspelt.stdout + misspelt.stderr
+    (tmp_path / "pytest.ini").write_text(ini, encoding="utf-8")
+    passing_xfail = pytest_run(tmp_path, "-c", str(tmp_path / "pytest.ini"))
+    assert passing_xfail.returncode == 1 and "XPASS(strict)" in passing_xfail.stdout, passing_xfail.stdout[-2000:]
+
+
 def test_the_time_bounds_are_options_of_the_plugin_too(tmp_path):
     (tmp_path / "test_checks.py").write_text(CHECKS)
     done = pytest_run(tmp_path, "--oso-timeout", "0")

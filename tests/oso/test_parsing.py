@@ -1,6 +1,12 @@
-import pytest
+import subprocess
+import sys
+from pathlib import Path
 
-from oso.parsing import XmlError, parse
+import pytest
+from lxml import etree
+
+from oso.namespaces import XSD
+from oso.parsing import XmlError, parse, parse_file, pretty
 
 
 def test_parses_plain_xml():
@@ -65,3 +71,38 @@ def test_prolog_scan_never_loops_and_leaves_the_rest_to_the_parser(data):
     with pytest.raises(XmlError) as info:
         parse(data)
     assert info.value.code == "not-well-formed"
+
+
+def test_pretty_re_indents_and_refuses_what_parse_refuses():
+    assert pretty(b"<a>  <b>t</b>\n</a>") == "<a>\n  <b>t</b>\n</a>\n"
+    for bad in (b"", b"<a><b></a>", b'<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>'):
+        with pytest.raises(XmlError):
+            pretty(bad)
+
+
+def test_parse_file_resolves_includes_next_to_the_file(tmp_path):
+    (tmp_path / "part.xsd").write_text(
+        f'<xs:schema xmlns:xs="{XSD}"><xs:element name="a" type="xs:string"/></xs:schema>', encoding="utf-8"
+    )
+    main = tmp_path / "main.xsd"
+    main.write_text(
+        f'<xs:schema xmlns:xs="{XSD}"><xs:include schemaLocation="part.xsd"/></xs:schema>', encoding="utf-8"
+    )
+    assert etree.XMLSchema(parse_file(main)).validate(parse(b"<a>x</a>"))
+    with pytest.raises(OSError):
+        parse_file(tmp_path / "missing.xsd")
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(("where", "flagged"), [("simulator/bypass.py", True), ("oso/parsing.py", False)])
+def test_the_lint_keeps_every_parse_going_through_the_chokepoint(where, flagged):
+    """ruff's banned-api rule (pyproject.toml): lxml's own parsers only in oso/parsing.py."""
+    bypass = "from lxml import etree\n\nroot = etree.fromstring(b'<a/>', etree.XMLParser())\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--select", "TID251", "--stdin-filename", where, "-"],
+        input=bypass, capture_output=True, text=True, cwd=ROOT, timeout=60, check=False,
+    )  # fmt: skip
+    assert (done.returncode == 1) is flagged, done.stdout + done.stderr
+    assert ("lxml.etree.fromstring` is banned" in done.stdout) is flagged

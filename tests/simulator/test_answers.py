@@ -16,8 +16,10 @@ from oso.codec import DUTCH_TIME
 from oso.faults import OsoFault
 from oso.namespaces import DOSSIER, SERVICE, SOAP11
 from oso.xmlmodel import XmlFragment
+from simulator.mutants import vendor_under_test
 from simulator.service import VUT_SCHOOLS, Config
-from tests.simulator.conftest import SMALL_COHORT, start_world
+from simulator.testing import World
+from tests.simulator.conftest import SMALL_COHORT
 
 XML = {"content-type": "text/xml; charset=utf-8"}
 BSN = "999990111"  # the documented synthetic block (docs/synthetic-data.md), 11-proef valid
@@ -78,7 +80,7 @@ def test_a_fault_echoing_bytes_xml_cannot_carry_stays_well_formed(world, echo, s
 
 @pytest.fixture
 def vut(tmp_path):
-    w = start_world(Config(data_dir=tmp_path / "data", cohort=SMALL_COHORT, vut="reference"))
+    w = World(Config(data_dir=tmp_path / "data", cohort=SMALL_COHORT, vut=vendor_under_test("reference")))
     yield w
     w.close()
 

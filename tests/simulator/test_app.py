@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from lxml import etree
@@ -9,8 +11,10 @@ from lxml import etree
 from oso import envelope, faults
 from oso import transport as t
 from oso.faults import OsoFault
-from simulator.service import Config
-from tests.simulator.conftest import SMALL_COHORT, start_world
+from simulator.service import DB_NAME, Config, Simulator
+from simulator.store import Store
+from simulator.testing import World
+from tests.simulator.conftest import SMALL_COHORT
 
 
 def test_health_and_wsdls(world):
@@ -152,7 +156,7 @@ def test_zoeksleutel_admin_matches_the_pupil_and_the_cli(world, capsys):
 
 def test_state_register_clock_and_key_survive_a_restart(tmp_path):
     config = Config(data_dir=tmp_path, cohort=SMALL_COHORT)
-    first = start_world(config)
+    first = World(config)
     pupil, doel = first.pupil("povo"), first.school("vo")
     granted = first.overdracht(pupil, doel)
     first.admin.post("/admin/register", json={"kind": "vendor", "id": "vendor-a", "number": 7})
@@ -162,7 +166,7 @@ def test_state_register_clock_and_key_survive_a_restart(tmp_path):
     )
     first.admin.post("/admin/clock", json={"set": "2026-05-01T09:00:00+02:00", "frozen": True})
     first.close()
-    second = start_world(config)
+    second = World(config)
     try:
         assert second.pupil("povo")["zoeksleutel"] == pupil["zoeksleutel"]  # the same instance key
         # the session survived; two months on the simulated clock it has expired, as it should
@@ -175,13 +179,41 @@ def test_state_register_clock_and_key_survive_a_restart(tmp_path):
         second.close()
 
 
+def test_register_changes_kept_by_an_earlier_version_load(tmp_path):
+    """Earlier osokit kept each admin change as the JSON it came as (defaults left out)."""
+    store = Store(tmp_path / DB_NAME)
+    kept = [
+        {"kind": "vendor", "id": "vendor-a", "number": 7},
+        {
+            "kind": "school",
+            "brin": "12AB",
+            "vendor": "vendor-a",
+            "endpoints": [{"routeringskenmerk": "000000000712AB000001", "url": "http://127.0.0.1:9/oso"}],
+        },
+        {"kind": "endpoint", "routeringskenmerk": "000000000712AB000001", "active": False},
+    ]
+    with store.transaction():
+        store.set_meta("admin_changes", json.dumps(kept))
+    store.close()
+    sim = Simulator(Config(data_dir=tmp_path, cohort=SMALL_COHORT))
+    try:
+        (endpoint,) = sim.register.endpoints_of("12AB", active_only=False)
+        assert (endpoint.url, endpoint.active, sim.register.schools["12AB"].vendor) == (
+            "http://127.0.0.1:9/oso",
+            False,
+            "vendor-a",
+        )
+    finally:
+        sim.store.close()
+
+
 def test_fault_profile_injects_faults_and_http_errors(tmp_path):
     profile = tmp_path / "f.toml"
     profile.write_text(
         'seed = 1\n[[rule]]\noperation = "overdrachtRequest"\nfault = "TijdelijkNietBeschikbaar"\n'
         '[[rule]]\noperation = "afmeldingRequest"\nhttp_status = 503\n'
     )
-    w = start_world(Config(data_dir=tmp_path / "d", faults=profile, cohort=SMALL_COHORT))
+    w = World(Config(data_dir=tmp_path / "d", faults=profile, cohort=SMALL_COHORT))
     try:
         pupil, doel = w.pupil("povo"), w.school("vo")
         with pytest.raises(OsoFault) as info:
@@ -205,7 +237,7 @@ def test_fault_profile_injects_faults_and_http_errors(tmp_path):
 def test_dropped_connection_is_dropped_and_recorded(tmp_path):
     profile = tmp_path / "f.toml"
     profile.write_text('[[rule]]\noperation = "overdrachtRequest"\ndrop = true\n')
-    w = start_world(Config(data_dir=tmp_path / "d", faults=profile, cohort=SMALL_COHORT))
+    w = World(Config(data_dir=tmp_path / "d", faults=profile, cohort=SMALL_COHORT))
     try:
         with pytest.raises(httpx.TransportError):
             httpx.post(

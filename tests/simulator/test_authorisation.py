@@ -17,7 +17,8 @@ from simulator.broker import Caller
 from simulator.client import OsoClient, tls_context
 from simulator.pki import init_pki, issue_client_certificate
 from simulator.service import Config
-from tests.simulator.conftest import SMALL_COHORT, start_world
+from simulator.testing import World
+from tests.simulator.conftest import SMALL_COHORT
 
 VENDORS = ("vendor-a", "vendor-b", "reference")
 SCENARIO = """
@@ -57,18 +58,15 @@ def secure(tmp_path_factory):
     pki = init_pki(base / "pki", list(VENDORS))
     scenario = base / "scenario.toml"
     scenario.write_text(SCENARIO)
-    world = start_world(
-        Config(data_dir=base / "data", scenario=scenario, tls=True, pki_dir=pki.directory, cohort=SMALL_COHORT)
+    world = World(
+        Config(data_dir=base / "data", scenario=scenario, tls=True, pki_dir=pki.directory, cohort=SMALL_COHORT),
+        pki=pki,
     )
-    clients = {
-        v: OsoClient(world.url, tls=tls_context(pki.ca_cert, pki.vendor_cert(v), pki.vendor_key(v))) for v in VENDORS
-    }
-    clients["none"] = OsoClient(world.url, tls=tls_context(pki.ca_cert))
+    clients = {v: world.client_as(v) for v in VENDORS}
+    clients["none"] = world.client_as(None)
     # a certificate of the simulator's own CA for a vendor the register does not know
     cert, key = issue_client_certificate(pki, STRANGER, base / "stranger")
     clients[STRANGER] = OsoClient(world.url, tls=tls_context(pki.ca_cert, cert, key))
-    world.admin.close()
-    world.admin = httpx.Client(base_url=world.url, verify=tls_context(pki.ca_cert), timeout=30)
     yield world, clients, pki, base
     for c in clients.values():
         c.close()

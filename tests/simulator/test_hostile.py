@@ -20,8 +20,9 @@ from oso import envelope, faults
 from oso.namespaces import SOAP11
 from oso.parsing import parse
 from simulator.service import Config
+from simulator.testing import World
 from tests.conftest import REDUCED
-from tests.simulator.conftest import SMALL_COHORT, start_world
+from tests.simulator.conftest import SMALL_COHORT
 from tests.simulator.durability import Workload
 from tests.simulator.hostile import SECRET, Case, corpus
 from tests.simulator.serve import SMALL_COHORT_ARGS, start
@@ -103,7 +104,7 @@ def sample(cases: list[Case], every: int) -> list[Case]:
 def hostile_world(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text(SECRET)
-    world = start_world(Config(data_dir=tmp_path / "data", cohort=SMALL_COHORT, body_timeout=1.0))
+    world = World(Config(data_dir=tmp_path / "data", cohort=SMALL_COHORT, body_timeout=1.0))
     school = f"/schools/{world.school('po')[1]}"
     yield world, corpus(str(secret), school)
     world.close()

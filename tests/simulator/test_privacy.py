@@ -20,7 +20,8 @@ from oso import transport as t
 from oso.namespaces import DOSSIER, SERVICE
 from oso.zoeksleutel import pgns_in_clear
 from simulator.service import DB_NAME, Config
-from tests.simulator.conftest import SMALL_COHORT, start_world
+from simulator.testing import World
+from tests.simulator.conftest import SMALL_COHORT
 from tests.simulator.durability import Workload
 from tests.simulator.hostile import REQUESTS, ZS, valid
 from tests.simulator.serve import SMALL_COHORT_ARGS, start
@@ -44,7 +45,7 @@ def pgn_in_clear_request(url: str, pgn: str) -> None:
 
 @pytest.mark.parametrize("show_pgn", [False, True], ids=["default", "show-pgn"])
 def test_the_evidence_log_masks_pupil_numbers_unless_asked(tmp_path, show_pgn):
-    world = start_world(Config(data_dir=tmp_path / "data", cohort=SMALL_COHORT, show_pgn=show_pgn))
+    world = World(Config(data_dir=tmp_path / "data", cohort=SMALL_COHORT, show_pgn=show_pgn))
     try:
         pupil, _ = full_transfer(world)
         pgn_in_clear_request(world.url, pupil["pgn"])

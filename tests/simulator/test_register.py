@@ -1,6 +1,17 @@
 import pytest
 
-from simulator.register import DEFAULT_SCENARIO, ScenarioError, load_scenario, parse_scenario
+from simulator.register import (
+    DEFAULT_SCENARIO,
+    ChangeRefused,
+    NewSchool,
+    NewVendor,
+    ScenarioError,
+    Vendor,
+    load_scenario,
+    parse_change,
+    parse_scenario,
+    stored_change,
+)
 
 
 def test_default_scenario_has_regions_pupils_and_reference_endpoints():
@@ -53,3 +64,81 @@ def test_scenario_errors_name_file_entry_and_field(text, message):
 def test_missing_file(tmp_path):
     with pytest.raises(ScenarioError, match="No such file"):
         load_scenario(tmp_path / "none.toml")
+
+
+# --- register changes (the admin API's) ---------------------------------------------------------
+
+
+def _register():
+    return load_scenario(None).register
+
+
+def test_a_school_change_is_checked_completed_and_stored_as_it_applies():
+    register = _register()
+    register.apply(parse_change({"kind": "vendor", "id": "vendor-a", "number": 7}, register))
+    change = parse_change(
+        {"kind": "school", "brin": "12AB", "vendor": "vendor-a", "endpoints": [{"url": "http://127.0.0.1:9/oso"}]},
+        register,
+    )
+    assert isinstance(change, NewSchool) and change.endpoints[0].routeringskenmerk == "000000000712AB000001"
+    register.apply(change)
+    assert register.endpoints_of("12AB")[0].url == "http://127.0.0.1:9/oso" and register.mandated("vendor-a", "12AB")
+    assert stored_change(change.as_dict(), _with_vendor_a()) == change  # what is kept is what applied
+
+
+def _with_vendor_a():
+    register = _register()
+    register.apply(NewVendor(Vendor("vendor-a", "vendor-a", 7)))
+    return register
+
+
+@pytest.mark.parametrize(
+    ("data", "says", "missing"),
+    [
+        ({"kind": "vendor", "id": "Vendor A", "number": 7}, "lowercase letters", False),
+        ({"kind": "vendor", "id": "vendor-a", "number": True}, "needs a number", False),
+        ({"kind": "school", "brin": "12AB", "vendor": "nobody"}, "not in the register", False),
+        ({"kind": "endpoint", "routeringskenmerk": "X" * 20, "active": False}, "no such routeringskenmerk", True),
+        ({"kind": "endpoint-add", "brin": "99ZZ"}, "no school 99ZZ", False),
+        (["kind", "vendor"], "JSON object", False),
+        ({"kind": "nonsense"}, "kind must be vendor, school, endpoint or endpoint-add", False),
+    ],
+)
+def test_a_bad_change_is_refused_with_what_is_wrong(data, says, missing):
+    with pytest.raises(ChangeRefused) as refused:
+        parse_change(data, _register())
+    assert says in str(refused.value) and refused.value.missing is missing
+
+
+def test_changes_stored_by_earlier_versions_still_load():
+    """Earlier osokit kept the admin's dict as it came, defaults left out."""
+    register = _register()
+    brin = next(iter(register.schools))
+    for data in (
+        {"kind": "vendor", "id": "vendor-a", "number": 7},
+        {
+            "kind": "school",
+            "brin": "12AB",
+            "vendor": "vendor-a",
+            "endpoints": [{"routeringskenmerk": "000000000712AB000001"}],
+        },
+        {"kind": "endpoint-add", "brin": brin, "routeringskenmerk": "00000000019ZZZ000002"},
+        {"kind": "endpoint", "routeringskenmerk": "000000000712AB000001", "active": False},
+    ):
+        register.apply(stored_change(data, register))
+    (school_ap,) = register.endpoints_of("12AB", active_only=False)
+    assert (school_ap.url, school_ap.doel, school_ap.active) == ("reference", "LAS", False)
+    assert register.schools["12AB"].sector == "po" and register.vendors["vendor-a"].name == "vendor-a"
+    assert register.endpoints["00000000019ZZZ000002"].brin == brin
+
+
+def test_the_stored_form_of_each_change_round_trips():
+    register = _register()
+    rk = next(iter(register.endpoints))
+    brin = next(iter(register.schools))
+    for change in (
+        parse_change({"kind": "vendor", "id": "v-b", "number": 9, "name": "V B"}, register),
+        parse_change({"kind": "endpoint", "routeringskenmerk": rk, "active": False}, register),
+        parse_change({"kind": "endpoint-add", "brin": brin, "url": "https://127.0.0.1:9/x"}, register),
+    ):
+        assert stored_change(change.as_dict(), register) == change

@@ -18,8 +18,9 @@ from oso import envelope, faults
 from oso.faults import OsoFault
 from simulator.service import DB_NAME, Config
 from simulator.store import MIB, REFUSED_PREFIX
+from simulator.testing import World
 from tests.conftest import REDUCED
-from tests.simulator.conftest import SMALL_COHORT, start_world
+from tests.simulator.conftest import SMALL_COHORT
 from tests.simulator.serve import SMALL_COHORT_ARGS, start
 
 XML = {"content-type": "text/xml"}
@@ -57,7 +58,7 @@ def test_an_accepted_body_is_kept_whole(world):
 
 @pytest.fixture
 def capped(tmp_path):
-    w = start_world(Config(data_dir=tmp_path / "data", cohort=SMALL_COHORT, evidence_max_mb=1))
+    w = World(Config(data_dir=tmp_path / "data", cohort=SMALL_COHORT, evidence_max_mb=1))
     yield w
     w.close()
 

@@ -17,8 +17,9 @@ import pytest
 
 from reports.browser import png_info
 from simulator.service import Config
+from simulator.testing import World
 from tests.conftest import ROOT
-from tests.simulator.conftest import SMALL_COHORT, start_world
+from tests.simulator.conftest import SMALL_COHORT
 from tests.simulator.traffic import seed
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -27,7 +28,7 @@ WIDTH, HEIGHT = 1400, 900
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
-    world = start_world(Config(data_dir=tmp_path_factory.mktemp("ui") / "data", cohort=SMALL_COHORT))
+    world = World(Config(data_dir=tmp_path_factory.mktemp("ui") / "data", cohort=SMALL_COHORT))
     try:
         yield world, seed(world.admin, batch=12)
     finally:
