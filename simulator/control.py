@@ -8,7 +8,6 @@ Pupil numbers travel here in clear: this is the test set-up channel, never the O
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,25 +17,21 @@ from starlette.routing import Route
 
 from oso import zoeksleutel
 from oso.identifiers import pupil_number_kind
-from simulator.admin import BadRequest, _json
 from simulator.las import IMPORT_STEPS, IN_PROCESS_TC, pupil_key
 from simulator.service import VUT, VUT_SCHOOLS, Simulator
+from simulator.validation import BadRequest, ControlClock, ControlImports, ControlTransfers, Dossiers, Setup, read_json
 
-STATES = ("ready", "not-ready", "not-allowed")
 
-
-def _pgn(data: dict[str, Any], name: str = "pgn") -> str:
-    value = data.get(name)
-    if not isinstance(value, str) or pupil_number_kind(value) is None:
+def _pgn(value: str, name: str = "pgn") -> str:
+    if pupil_number_kind(value) is None:
         raise BadRequest(f"{name} must be a valid BSN or onderwijsnummer")
     return value
 
 
-def _school(sim: Simulator, data: dict[str, Any], name: str) -> str:
-    brin = data.get(name)
+def _school(brin: str, name: str) -> str:
     if brin not in VUT_SCHOOLS:
         raise BadRequest(f"{name} must be one of this vendor's schools: {', '.join(VUT_SCHOOLS)}")
-    return str(brin)
+    return brin
 
 
 def _same_server(tc_url: str, base_url: str) -> bool:
@@ -78,41 +73,31 @@ def routes(sim: Simulator) -> list[Route]:
     async def setup(request: Request) -> None:
         """Where the Traffic Center is and how to make zoeksleutels: this simulator's own TC, or another's
         (the simulator then stands in for a vendor's test environment, as with `osokit serve --vut`)."""
-        data = await _json(request)
-        for name in ("tc_url", "zoeksleutel_scheme"):
-            if not isinstance(data.get(name), str):
-                raise BadRequest(f"{name} is required")
-        own = _same_server(data["tc_url"], sim.base_url)
+        asked = await read_json(request, Setup)
+        tc_url = str(asked.tc_url)
+        own = _same_server(tc_url, sim.base_url)
         if own:
             scheme = sim.scheme
         else:
             try:
-                scheme = zoeksleutel.make(
-                    data["zoeksleutel_scheme"], bytes.fromhex(str(data.get("zoeksleutel_key", "")))
-                )
+                scheme = zoeksleutel.make(asked.zoeksleutel_scheme, bytes.fromhex(asked.zoeksleutel_key))
             except ValueError as exc:
                 raise BadRequest(f"zoeksleutel_scheme/zoeksleutel_key: {exc}") from None
-        las().tc_url = IN_PROCESS_TC if own else data["tc_url"]
+        las().tc_url = IN_PROCESS_TC if own else tc_url
         las().scheme = sim.prepared.scheme = scheme
         return None
 
     async def transfers(request: Request) -> dict[str, Any]:
-        data = await _json(request)
-        doel = _school(sim, data, "doel_brin")
-        bron = data.get("bron_brin")
-        if not isinstance(bron, str):
-            raise BadRequest("bron_brin is required")
-        pgns = data.get("pgns")
-        if not isinstance(pgns, list) or not pgns:
-            raise BadRequest("pgns: a list of one or more pupil numbers")
-        for pgn in pgns:
-            _pgn({"pgn": pgn})
+        asked = await read_json(request, ControlTransfers)
+        doel = _school(asked.doel_brin, "doel_brin")
+        for n, pgn in enumerate(asked.pgns):
+            _pgn(pgn, f"pgns.{n}")
         done = await las().request_batch(
             doel,
-            bron,
-            pgns,
-            update=bool(data.get("update")),
-            overdrachtsoort=str(data.get("overdrachtsoort", "overstapdossier")),
+            asked.bron_brin,
+            list(asked.pgns),
+            update=asked.update,
+            overdrachtsoort=asked.overdrachtsoort,
         )
         return {
             "transfers": [
@@ -122,43 +107,24 @@ def routes(sim: Simulator) -> list[Route]:
         }
 
     async def imports(request: Request) -> dict[str, Any]:
-        data = await _json(request)
-        doel, pgn = _school(sim, data, "doel_brin"), _pgn(data)
+        asked = await read_json(request, ControlImports)
+        doel, pgn = _school(asked.doel_brin, "doel_brin"), _pgn(asked.pgn)
         count, steps = sim.records.imports_like(doel, pupil_key(doel, pgn)[:16])  # a duplicate gets a suffix
         if not count:
             raise BadRequest("this pupil was not imported", 404)
         return {"records": count, "steps": steps, "all_steps": list(IMPORT_STEPS)}
 
     async def dossiers(request: Request) -> None:
-        data = await _json(request)
-        bron, pgn = _school(sim, data, "bron_brin"), _pgn(data)
-        state = data.get("state", "ready")
-        if state not in STATES:
-            raise BadRequest(f"state must be one of {', '.join(STATES)}")
-        versions = []
-        for n, v in enumerate(data.get("versions") or [], start=1):
-            try:
-                versions.append((datetime.fromisoformat(v["prepared"]), str(v["dossier"])))
-            except (KeyError, TypeError, ValueError) as exc:
-                raise BadRequest(
-                    f"versions[{n}]: needs prepared (date-time with timezone) and dossier (XML): {exc}"
-                ) from None
-        if not versions:
-            raise BadRequest("versions: at least one prepared dossier")
+        asked = await read_json(request, Dossiers)
+        bron, pgn = _school(asked.bron_brin, "bron_brin"), _pgn(asked.pgn)
+        versions = [(v.prepared, v.dossier) for v in asked.versions]
         with sim.store.transaction():
-            sim.prepared.prepare(bron, pgn, state, versions)
+            sim.prepared.prepare(bron, pgn, asked.state, versions)
         return None
 
     async def clock(request: Request) -> None:
         """The LAS's own clock (here: the simulator's), for checks about dates such as expiry after the summer."""
-        data = await _json(request)
-        try:
-            now = datetime.fromisoformat(str(data["now"]))
-        except (KeyError, ValueError):
-            raise BadRequest("now: a date-time with timezone, e.g. 2026-06-20T09:00:00+02:00") from None
-        if now.tzinfo is None:
-            raise BadRequest("now: give the timezone, e.g. 2026-06-20T09:00:00+02:00")
-        sim.clock.set(now)
+        sim.clock.set((await read_json(request, ControlClock)).now)
         sim.save_clock()
         return None
 

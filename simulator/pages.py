@@ -16,6 +16,7 @@ from starlette.routing import Route
 from oso.parsing import XmlError, pretty
 from simulator.admin import _session_dict
 from simulator.service import Simulator
+from simulator.validation import MAX_ID
 
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}h1{font-size:20px}
@@ -87,9 +88,9 @@ def routes(sim: Simulator) -> list[Route]:
         return _page("OSO simulator: latest messages", _messages_table(list(reversed(rows))))
 
     async def message(request: Request) -> HTMLResponse:
-        m = sim.store.message(int(request.path_params["message_id"]))
+        m = sim.store.message(message_id) if (message_id := request.path_params["message_id"]) <= MAX_ID else None
         if m is None:
-            return _page("No such message", "<p>Unknown message id.</p>")
+            return _page("No such message", "<p>Unknown message id.</p>", 404)
         body = m.pop("body") or ""
         headers = m.pop("headers")
         try:
