@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from xml.sax.saxutils import escape
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -62,7 +63,7 @@ def _base_url(request: Request) -> str:
 def _wsdl(request: Request, name: str) -> Response:
     text = (WSDL_DIR / name).read_text(encoding="utf-8").replace("BASE_URL", _base_url(request))
     if name == "aanleverpunt.wsdl":
-        text = text.replace("/schools/ROUTERINGSKENMERK", request.url.path)
+        text = text.replace("/schools/ROUTERINGSKENMERK", escape(request.url.path, {'"': "&quot;"}))
     return Response(text, media_type=XML)
 
 
