@@ -117,9 +117,15 @@ class VendorAdapter:
 class HttpAdapter(VendorAdapter):
     name = "http"
 
-    def __init__(self, base_url: str, timeout: float = 120.0, verify: ssl.SSLContext | bool = True) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float = 120.0,
+        verify: ssl.SSLContext | bool = True,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.http = httpx.Client(base_url=self.base_url, timeout=timeout, verify=verify)
+        self.http = httpx.Client(base_url=self.base_url, timeout=timeout, verify=verify, headers=headers)
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
         try:
@@ -200,13 +206,18 @@ class ManualAdapter(VendorAdapter):
     name = "manual"
 
     def __init__(
-        self, info_file: Path, simulator_url: str, timeout: float = 300.0, verify: ssl.SSLContext | bool = True
+        self,
+        info_file: Path,
+        simulator_url: str,
+        timeout: float = 300.0,
+        verify: ssl.SSLContext | bool = True,
+        headers: dict[str, str] | None = None,
     ) -> None:
         try:
             self._info = VendorInfo.from_dict(json.loads(info_file.read_text(encoding="utf-8")))
         except (OSError, json.JSONDecodeError) as exc:
             raise AdapterError(f"manual adapter: cannot read vendor info {info_file}: {exc}") from None
-        self.admin = httpx.Client(base_url=simulator_url, timeout=30, verify=verify)
+        self.admin = httpx.Client(base_url=simulator_url, timeout=30, verify=verify, headers=headers)
         self.timeout = timeout
 
     def info(self) -> VendorInfo:
@@ -252,20 +263,27 @@ class ManualAdapter(VendorAdapter):
 
 
 def load_adapter(
-    spec: str | None, target: str, simulator_url: str, verify: ssl.SSLContext | bool = True
+    spec: str | None,
+    target: str,
+    simulator_url: str,
+    verify: ssl.SSLContext | bool = True,
+    admin_headers: dict[str, str] | None = None,
 ) -> VendorAdapter:
     """The adapter for a run: ``http`` (default), ``manual:INFO.json``, or ``package.module:Class``.
 
-    ``verify`` is how to trust the simulator under TLS (the run's test CA).
+    ``verify`` is how to trust the simulator under TLS (the run's test CA); ``admin_headers`` its admin
+    credential, for the simulator's admin API and the control API of the LAS it hosts.
     """
     hosted = not target.startswith(("http://", "https://"))
     if spec in (None, "", "http"):
-        return HttpAdapter(f"{simulator_url}/control", verify=verify) if hosted else HttpAdapter(target)
+        if hosted:
+            return HttpAdapter(f"{simulator_url}/control", verify=verify, headers=admin_headers)
+        return HttpAdapter(target)
     if spec.startswith("manual"):
         _, _, path = spec.partition(":")
         if not path:
             raise AdapterError("manual mode needs the vendor info file: --adapter manual:vendor.json")
-        return ManualAdapter(Path(path), simulator_url, verify=verify)
+        return ManualAdapter(Path(path), simulator_url, verify=verify, headers=admin_headers)
     module_name, _, class_name = spec.partition(":")
     try:
         cls = getattr(importlib.import_module(module_name), class_name)

@@ -79,7 +79,9 @@ class Harness:
             pki_dir=self.pki.directory if self.pki else None,
         )
         self.world = World(config, pki=self.pki, timeout=120)
-        self.adapter: VendorAdapter = load_adapter(o.adapter, o.target, self.url, self.world.verify)
+        self.adapter: VendorAdapter = load_adapter(
+            o.adapter, o.target, self.url, self.world.verify, self.world.admin_headers
+        )
         self.vendor: VendorInfo = self.adapter.info()
         if not o.hosted:
             self._register_vendor()

@@ -20,6 +20,7 @@ from oso.faults import CATALOGUE, OsoFault
 from oso.identifiers import is_valid_brin, pupil_number_kind
 from oso.profiles import Profile
 from oso.session import Session
+from simulator.access import sees_message, sees_session
 from simulator.faultinject import FaultProfile, FaultProfileError
 from simulator.pupils import Pupil
 from simulator.register import REFERENCE, ChangeRefused, ScenarioError, parse_change
@@ -108,34 +109,33 @@ async def sessions(request: Request, sim: Simulator) -> dict[str, Any]:
         offset=_int(request, "offset", 0, 10**9),
         state=request.query_params.get("state"),
     )
-    return {"sessions": [_session_dict(s) for s in found]}
+    return {"sessions": [_session_dict(s) for s in found if sees_session(request, sim.register, s)]}
 
 
 async def session(request: Request, sim: Simulator) -> dict[str, Any]:
     sim.tc.expire_idle()
     s = sim.store.get_session(request.path_params["sessie_id"])
-    if s is None:
+    if s is None or not sees_session(request, sim.register, s):
         raise BadRequest("no such session", 404)
     return _session_dict(s) | {"messages": sim.store.messages(sessie_id=s.sessie_id, limit=1000)}
 
 
 async def messages(request: Request, sim: Simulator) -> dict[str, Any]:
     q = request.query_params
-    return {
-        "messages": sim.store.messages(
-            sessie_id=q.get("session"),
-            operation=q.get("operation"),
-            fault=q.get("fault"),
-            after=_int(request, "after", 0, 10**12),
-            limit=_int(request, "limit", 100),
-            with_body=q.get("body") in ("1", "true"),
-        )
-    }
+    found = sim.store.messages(
+        sessie_id=q.get("session"),
+        operation=q.get("operation"),
+        fault=q.get("fault"),
+        after=_int(request, "after", 0, 10**12),
+        limit=_int(request, "limit", 100),
+        with_body=q.get("body") in ("1", "true"),
+    )
+    return {"messages": [m for m in found if sees_message(request, sim, m)]}
 
 
 async def message(request: Request, sim: Simulator) -> dict[str, Any]:
     found = sim.store.message(path_id(request, "message_id"))
-    if found is None:
+    if found is None or not sees_message(request, sim, found):
         raise BadRequest("no such message", 404)
     return found
 

@@ -21,6 +21,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -30,6 +31,7 @@ from oso import transport as t
 from oso.exchange import DROPPED, XML, Answer, Call, school_of
 from oso.faults import OsoFault
 from oso.schema import SCHEMA_ROOT
+from simulator.access import Access, Guard
 from simulator.service import Simulator
 from simulator.tls import abort_connection, peer_vendor
 
@@ -161,7 +163,8 @@ def transport_xsd(request: Request) -> Response:
     return Response((WSDL_DIR / "transport.xsd").read_text(encoding="utf-8"), media_type=XML)
 
 
-def create_app(sim: Simulator) -> Starlette:
+def create_app(sim: Simulator, access: Access | None = None) -> Starlette:
+    """The app; ``access`` says who may use the admin API, the pages and the control API (default: open)."""
     from simulator import admin, control, pages
 
     async def healthz(request: Request) -> JSONResponse:
@@ -182,6 +185,7 @@ def create_app(sim: Simulator) -> Starlette:
         yield
         await sim.close()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    guard = Middleware(Guard, access=access or Access(), register=sim.register if sim else None)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[guard])
     app.state.simulator = sim
     return app

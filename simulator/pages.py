@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from oso.parsing import XmlError, pretty
+from simulator.access import sees_message, sees_session, viewer
 from simulator.admin import _session_dict
 from simulator.service import Simulator
 from simulator.validation import MAX_ID
@@ -60,7 +61,8 @@ def routes(sim: Simulator) -> list[Route]:
             "<table><tr><th>session</th><th>created</th><th>kind</th><th>bron</th><th>doel</th><th>state</th>"
             "<th>checks</th><th>result</th></tr>"
         ]
-        for s in map(_session_dict, sim.store.sessions(limit=200)):
+        shown = [s for s in sim.store.sessions(limit=200) if sees_session(request, sim.register, s)]
+        for s in map(_session_dict, shown):
             result = escape(s["resultaat"] or "")
             css = "ok" if s["resultaat"] == "OverdrachtGeslaagd" else "fault"
             rows.append(
@@ -69,13 +71,13 @@ def routes(sim: Simulator) -> list[Route]:
                 f"<td>{s['bron_brin']}</td><td>{s['doel_brin']}</td><td>{s['state']}</td>"
                 f"<td>{s['controles']}</td><td class={css}>{result}</td></tr>"
             )
-        total = sim.store.count("sessions")
+        total = sim.store.count("sessions") if viewer(request) is None else len(shown)
         note = f"<p><small>{total} sessions, newest first (200 shown); clock {sim.clock.now().isoformat()}</small></p>"
         return _page("OSO simulator: sessions", note + "".join(rows) + "</table>")
 
     async def session(request: Request) -> HTMLResponse:
         found = sim.store.get_session(request.path_params["sessie_id"])
-        if found is None:
+        if found is None or not sees_session(request, sim.register, found):
             return _page("No such session", "<p>Unknown session id.</p>", 404)
         s = _session_dict(found)
         facts = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in s.items())
@@ -85,11 +87,12 @@ def routes(sim: Simulator) -> list[Route]:
     async def messages(request: Request) -> HTMLResponse:
         total = sim.store.count("messages")
         rows = sim.store.messages(after=max(total - 200, 0), limit=200)
-        return _page("OSO simulator: latest messages", _messages_table(list(reversed(rows))))
+        shown = [m for m in reversed(rows) if sees_message(request, sim, m)]
+        return _page("OSO simulator: latest messages", _messages_table(shown))
 
     async def message(request: Request) -> HTMLResponse:
         m = sim.store.message(message_id) if (message_id := request.path_params["message_id"]) <= MAX_ID else None
-        if m is None:
+        if m is None or not sees_message(request, sim, m):
             return _page("No such message", "<p>Unknown message id.</p>", 404)
         body = m.pop("body") or ""
         headers = m.pop("headers")
@@ -99,7 +102,7 @@ def routes(sim: Simulator) -> list[Route]:
             shown = body if body else "(body not kept: see --evidence-bodies)"
         facts = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in m.items())
         head = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in headers.items())
-        exchange = sim.store.messages(after=m["exchange"] - 1, limit=2)
+        exchange = [x for x in sim.store.messages(after=m["exchange"] - 1, limit=2) if sees_message(request, sim, x)]
         return _page(
             f"Message {m['id']} ({m['direction']} {m['operation'] or ''})",
             f"<table>{facts}</table><h2>Headers</h2><table>{head}</table><h2>Body</h2>"
