@@ -185,10 +185,16 @@ class VendorAdapter:
 class HttpAdapter(VendorAdapter):
     name = "http"
 
-    def __init__(self, base_url: str, timeout: float = 30.0, verify: ssl.SSLContext | bool = True) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float = 30.0,
+        verify: ssl.SSLContext | bool = True,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self.http = httpx.Client(base_url=self.base_url, timeout=timeout, verify=verify)
+        self.http = httpx.Client(base_url=self.base_url, timeout=timeout, verify=verify, headers=headers)
         self.failed_in_row = 0  # calls without an answer in a row
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
@@ -284,10 +290,15 @@ class ManualAdapter(VendorAdapter):
     name = "manual"
 
     def __init__(
-        self, info_file: Path, simulator_url: str, timeout: float = 300.0, verify: ssl.SSLContext | bool = True
+        self,
+        info_file: Path,
+        simulator_url: str,
+        timeout: float = 300.0,
+        verify: ssl.SSLContext | bool = True,
+        headers: dict[str, str] | None = None,
     ) -> None:
         self._info = VendorInfo.load(info_file)
-        self.admin = httpx.Client(base_url=simulator_url, timeout=30, verify=verify)
+        self.admin = httpx.Client(base_url=simulator_url, timeout=30, verify=verify, headers=headers)
         self.timeout = timeout
 
     def info(self) -> VendorInfo:
@@ -338,22 +349,25 @@ def load_adapter(
     simulator_url: str,
     verify: ssl.SSLContext | bool = True,
     timeout: float = 30.0,
+    admin_headers: dict[str, str] | None = None,
 ) -> VendorAdapter:
     """The adapter for a run: ``http`` (default), ``manual:INFO.json``, or ``package.module:Class``.
 
     A hosted target (the reference or a mutant) is driven through the simulator's own control API;
     ``verify`` is how to trust the simulator under TLS (the run's test CA); ``timeout`` bounds each
-    call to the control API. A vendor's adapter class is constructed with the target as given.
+    call to the control API; ``admin_headers`` is the simulator's admin credential, for its admin API
+    and the control API of the LAS it hosts. A vendor's adapter class is constructed with the target
+    as given.
     """
     if spec in (None, "", "http"):
         if target.url is None:
-            return HttpAdapter(f"{simulator_url}/control", timeout=timeout, verify=verify)
+            return HttpAdapter(f"{simulator_url}/control", timeout=timeout, verify=verify, headers=admin_headers)
         return HttpAdapter(target.url, timeout=timeout)
     if spec.startswith("manual"):
         _, _, path = spec.partition(":")
         if not path:
             raise AdapterError("manual mode needs the vendor info file: --adapter manual:vendor.json")
-        return ManualAdapter(Path(path), simulator_url, verify=verify)
+        return ManualAdapter(Path(path), simulator_url, verify=verify, headers=admin_headers)
     module_name, _, class_name = spec.partition(":")
     try:
         cls = getattr(importlib.import_module(module_name), class_name)

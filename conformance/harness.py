@@ -97,7 +97,9 @@ class Harness:
             pki_dir=self.pki.directory if self.pki else None,
         )
         self.world = World(config, pki=self.pki, timeout=120, port=o.port)
-        self.adapter: VendorAdapter = load_adapter(o.adapter, o.target, self.url, self.world.verify, o.timeout)
+        self.adapter: VendorAdapter = load_adapter(
+            o.adapter, o.target, self.url, self.world.verify, o.timeout, self.world.admin_headers
+        )
         self.vendor: VendorInfo = self.adapter.info()
         self.timeline = Timeline(self.vendor.now or datetime.now(AMSTERDAM))
         if not o.target.hosted:

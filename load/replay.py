@@ -24,6 +24,7 @@ from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
 from load.stats import figures, run_seconds
 from load.world import LOOPBACK, World
+from simulator.access import client_headers
 
 log = logging.getLogger("osokit.replay")
 DONE = "osokit-replay-done"
@@ -133,6 +134,7 @@ class ReplayLas(FastHttpUser):
         with self.client.post(
             f"{_share.shards[index % len(_share.shards)]}/admin/las/transfers",
             json=body,
+            headers=client_headers(),
             name="full transfer (reference doel)",
             catch_response=True,
         ) as response:

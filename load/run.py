@@ -26,6 +26,7 @@ import httpx
 
 from load import slo
 from oso.errors import UserError
+from simulator.access import client_headers
 from simulator.connections import PER_CLIENT
 
 HERE = Path(__file__).parent
@@ -52,7 +53,7 @@ def check_target(url: str) -> str:
     if urlsplit(url).hostname not in LOOPBACK:
         raise LoadError(f"--target {url}: load runs target only loopback addresses (127.0.0.1 or ::1)")
     try:
-        with httpx.Client(base_url=url, timeout=10) as http:
+        with httpx.Client(base_url=url, timeout=10, headers=client_headers()) as http:
             healthy = http.get("/healthz").status_code == 200
             cohort = http.get("/admin/cohort", params={"limit": 1})
     except httpx.HTTPError as exc:
@@ -398,7 +399,7 @@ def replay(r: Replay) -> int:
         cpu = sum(_cpu_s(pid) for pid in pids) - cpu_before
         per_shard = []
         for url in urls:
-            with httpx.Client(base_url=url, timeout=120) as http:
+            with httpx.Client(base_url=url, timeout=120, headers=client_headers()) as http:
                 per_shard.append(http.get("/admin/stats").json())
     stats = _summed(per_shard)
     s = summary["soap"]

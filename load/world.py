@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from simulator.access import client_headers
+
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 PAGE = 1000
 # locust logs at INFO, where httpx logs every admin request: those lines would sit among locust's own.
@@ -23,7 +25,7 @@ class World:
     """The simulator's schools and a page-wise view of its cohort, fetched over the admin API."""
 
     def __init__(self, host: str, profile: str, seed: int) -> None:
-        self.http = httpx.Client(base_url=host, timeout=60)
+        self.http = httpx.Client(base_url=host, timeout=60, headers=client_headers())  # $OSOKIT_ADMIN_TOKEN
         register = self.http.get("/admin/register").json()
         self.schools = {s["brin"]: s for s in register["schools"] if s.get("endpoints")}
         first = self.http.get("/admin/cohort", params={"profile": profile, "limit": 1}).json()

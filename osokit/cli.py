@@ -278,7 +278,14 @@ def serve(args: argparse.Namespace) -> int:
         cohort=args.cohort,
         vut=args.vut,
     )
-    prepared = prepare(config, args.host, args.port, allow_remote=args.allow_remote, log_level=args.log_level)
+    prepared = prepare(
+        config,
+        args.host,
+        args.port,
+        allow_remote=args.allow_remote,
+        log_level=args.log_level,
+        admin_token_file=args.admin_token_file,
+    )
     banner(prepared, sys.stdout)
     run(prepared)
     return EXIT_OK
@@ -303,8 +310,16 @@ def check_zoeksleutel(args: argparse.Namespace) -> None:
 def zoeksleutel(args: argparse.Namespace) -> int:
     import httpx
 
+    from simulator.access import client_headers, read_token
+
+    token = read_token(args.admin_token_file) if args.admin_token_file else None
     try:
-        response = httpx.post(f"{args.url.rstrip('/')}/admin/zoeksleutel", json={"pgn": args.pgn}, timeout=10)
+        response = httpx.post(
+            f"{args.url.rstrip('/')}/admin/zoeksleutel",
+            json={"pgn": args.pgn},
+            headers=client_headers(token),
+            timeout=10,
+        )
         data = response.json()
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise UsageError(f"no simulator at {args.url}: {exc} (start one with `osokit serve`)") from None
@@ -811,11 +826,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve on a --host that is not loopback (for a vendor's test LAS on another machine; "
         "osokit's own tests and load runs still send only to loopback)",
     )
+    sv.add_argument(
+        "--admin-token-file",
+        type=Path,
+        metavar="FILE",
+        help="the admin token (one word, 16+ characters) the admin API, pages and control API then require; "
+        "without it a token is generated and printed whenever access is guarded (--tls, not loopback, several vendors)",
+    )
     sv.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     sv.set_defaults(handler=serve, check=check_serve)
 
     zk = sub.add_parser("zoeksleutel", help="print the zoeksleutel of a pupil number for a running simulator")
     zk.add_argument("--pgn", required=True, help="the BSN or onderwijsnummer")
+    zk.add_argument(
+        "--admin-token-file", type=Path, metavar="FILE", help="the simulator's admin token (else $OSOKIT_ADMIN_TOKEN)"
+    )
     zk.add_argument("--url", default=DEFAULT_URL, help=f"the simulator (default {DEFAULT_URL})")
     zk.add_argument("--pgnfrag", action="store_true", help="print the pgnfrag instead")
     zk.set_defaults(handler=zoeksleutel, check=check_zoeksleutel)

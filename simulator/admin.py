@@ -2,35 +2,43 @@
 the clock, get zoeksleutels, and make the reference LAS act as doel. The conformance suite and the
 load tests drive the simulator through it; ``GET /admin/`` lists the endpoints.
 
-Errors are ``{"error": "..."}`` with HTTP 400 (bad input) or 404 (not found).
+Errors are ``{"error": "..."}`` with HTTP 400 (bad input, naming the field), 404 (not found) or 413 (too
+large); bodies are read and validated once, at the edge (:mod:`simulator.validation`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from oso.errors import OsokitError
 from oso.faults import CATALOGUE, OsoFault
 from oso.identifiers import is_valid_brin, pupil_number_kind
 from oso.profiles import Profile
 from oso.session import Session
+from simulator.access import sees_message, sees_session
 from simulator.faultinject import FaultProfile, FaultProfileError
 from simulator.pupils import Pupil
 from simulator.register import REFERENCE, ChangeRefused, ScenarioError, parse_change
 from simulator.service import Simulator
-
-
-class BadRequest(OsokitError):
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+from simulator.validation import (
+    MAX_FAULT_RULES,
+    AdminTransfers,
+    BadRequest,
+    ClockChange,
+    FaultProfileChange,
+    Notify,
+    PupilDating,
+    Zoeksleutels,
+    path_id,
+    read_json,
+    read_object,
+    register_change,
+)
 
 
 def _session_dict(s: Session) -> dict[str, Any]:
@@ -50,16 +58,6 @@ def _session_dict(s: Session) -> dict[str, Any]:
         "resultaat": s.resultaat,
         "closed": s.closed.isoformat() if s.closed else None,
     }
-
-
-async def _json(request: Request) -> dict[str, Any]:
-    try:
-        data = json.loads(await request.body() or b"{}")
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"body is not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise BadRequest("body must be a JSON object")
-    return data
 
 
 def _int(request: Request, name: str, default: int, maximum: int = 10_000) -> int:
@@ -112,34 +110,33 @@ async def sessions(request: Request, sim: Simulator) -> dict[str, Any]:
         offset=_int(request, "offset", 0, 10**9),
         state=request.query_params.get("state"),
     )
-    return {"sessions": [_session_dict(s) for s in found]}
+    return {"sessions": [_session_dict(s) for s in found if sees_session(request, sim.register, s)]}
 
 
 async def session(request: Request, sim: Simulator) -> dict[str, Any]:
     sim.tc.expire_idle()
     s = sim.store.get_session(request.path_params["sessie_id"])
-    if s is None:
+    if s is None or not sees_session(request, sim.register, s):
         raise BadRequest("no such session", 404)
     return _session_dict(s) | {"messages": sim.store.messages(sessie_id=s.sessie_id, limit=1000)}
 
 
 async def messages(request: Request, sim: Simulator) -> dict[str, Any]:
     q = request.query_params
-    return {
-        "messages": sim.store.messages(
-            sessie_id=q.get("session"),
-            operation=q.get("operation"),
-            fault=q.get("fault"),
-            after=_int(request, "after", 0, 10**12),
-            limit=_int(request, "limit", 100),
-            with_body=q.get("body") in ("1", "true"),
-        )
-    }
+    found = sim.store.messages(
+        sessie_id=q.get("session"),
+        operation=q.get("operation"),
+        fault=q.get("fault"),
+        after=_int(request, "after", 0, 10**12),
+        limit=_int(request, "limit", 100),
+        with_body=q.get("body") in ("1", "true"),
+    )
+    return {"messages": [m for m in found if sees_message(request, sim, m)]}
 
 
 async def message(request: Request, sim: Simulator) -> dict[str, Any]:
-    found = sim.store.message(int(request.path_params["message_id"]))
-    if found is None:
+    found = sim.store.message(path_id(request, "message_id"))
+    if found is None or not sees_message(request, sim, found):
         raise BadRequest("no such message", 404)
     return found
 
@@ -158,8 +155,9 @@ async def stats(request: Request, sim: Simulator) -> dict[str, Any]:
 async def register(request: Request, sim: Simulator) -> dict[str, Any]:
     if request.method == "GET":
         return sim.register.as_dict()
+    data = register_change(await read_object(request))
     try:
-        change = parse_change(await _json(request), sim.register)
+        change = parse_change(data, sim.register)
         sim.apply_admin_change(change)
     except ChangeRefused as exc:
         raise BadRequest(str(exc), 404 if exc.missing else 400) from None
@@ -170,32 +168,31 @@ async def register(request: Request, sim: Simulator) -> dict[str, Any]:
 
 async def clock(request: Request, sim: Simulator) -> dict[str, Any]:
     if request.method == "POST":
-        data = await _json(request)
-        try:
-            if "set" in data:
-                sim.clock.set(datetime.fromisoformat(data["set"]), frozen=bool(data.get("frozen")))
-            elif "advance_seconds" in data:
-                sim.clock.advance(timedelta(seconds=float(data["advance_seconds"])))
-            elif "advance_days" in data:
-                sim.clock.advance(timedelta(days=float(data["advance_days"])))
-            else:
-                raise BadRequest("give set (ISO date-time with timezone), advance_seconds or advance_days")
-        except (TypeError, ValueError) as exc:
-            raise BadRequest(str(exc)) from None
+        change = await read_json(request, ClockChange)
+        if change.set is not None:
+            sim.clock.set(change.set, frozen=change.frozen)
+        elif change.advance_seconds is not None or change.advance_days is not None:
+            step = timedelta(seconds=change.advance_seconds or 0, days=change.advance_days or 0)
+            try:
+                sim.clock.advance(step)
+            except OverflowError:
+                raise BadRequest("advance_seconds/advance_days: the clock would leave the calendar") from None
+        else:
+            raise BadRequest("give set (ISO date-time with timezone), advance_seconds or advance_days")
         sim.save_clock()
     return sim.clock.as_dict()
 
 
 async def zoeksleutel(request: Request, sim: Simulator) -> dict[str, Any]:
-    data = await _json(request)
-    pgns = data.get("pgns") or ([data["pgn"]] if "pgn" in data else [])
-    if not pgns or len(pgns) > 10_000:
+    asked = await read_json(request, Zoeksleutels)
+    pgns = asked.pgns or ([asked.pgn] if asked.pgn is not None else [])
+    if not pgns:
         raise BadRequest("give pgn, or pgns (at most 10,000)")
-    bad = [p for p in pgns if not isinstance(p, str) or pupil_number_kind(p) is None]
+    bad = [p for p in pgns if pupil_number_kind(p) is None]
     if bad:
         raise BadRequest(f"{len(bad)} value(s) are not a valid BSN or onderwijsnummer")
     keys = [{"zoeksleutel": sim.scheme.zoeksleutel(p), "pgnfrag": sim.scheme.pgnfrag(p)} for p in pgns]
-    return keys[0] | {"scheme": sim.scheme.name} if "pgn" in data else {"scheme": sim.scheme.name, "keys": keys}
+    return keys[0] | {"scheme": sim.scheme.name} if asked.pgn is not None else {"scheme": sim.scheme.name, "keys": keys}
 
 
 async def zoeksleutel_scheme(request: Request, sim: Simulator) -> dict[str, Any]:
@@ -249,15 +246,9 @@ async def pupil(request: Request, sim: Simulator) -> dict[str, Any]:
     if found is None:
         raise BadRequest("no such pupil: use a scripted label or <profile>/<index>", 404)
     if request.method == "POST":
-        data = await _json(request)
+        updated = (await read_json(request, PupilDating)).updated
         if found.versions < 2:
             raise BadRequest(f"pupil {found.key} has one version: only a later one (versions = 2) is dated")
-        try:
-            updated = datetime.fromisoformat(data["updated"])
-        except (KeyError, TypeError, ValueError):
-            raise BadRequest("give updated: the date-time the later version was prepared") from None
-        if updated.tzinfo is None:
-            raise BadRequest("updated needs a timezone, e.g. 2026-06-20T09:00:00+02:00")
         found = sim.catalogue.redate(found.key, updated)
     return _pupil_dict(sim, found)
 
@@ -266,27 +257,23 @@ async def transfers(request: Request, sim: Simulator) -> dict[str, Any]:
     """The reference LAS as doel requests dossiers: one pupil or a batch, one session each."""
     if request.method == "GET":
         return {"transfers": sim.records.transfers(_int(request, "limit", 100))}
-    data = await _json(request)
-    doel, bron = data.get("doel_brin"), data.get("bron_brin")
-    if not isinstance(doel, str) or doel not in sim.register.schools:
+    asked = await read_json(request, AdminTransfers)
+    doel, bron = asked.doel_brin, asked.bron_brin
+    if doel not in sim.register.schools:
         raise BadRequest(f"doel_brin '{doel}' is not a school in the register")
-    pgns = data.get("pgns") or ([data["pgn"]] if data.get("pgn") else [])
-    if not pgns or not all(isinstance(p, str) and pupil_number_kind(p) for p in pgns):
+    pgns = asked.pgns or ([asked.pgn] if asked.pgn else [])
+    if not pgns or not all(pupil_number_kind(p) for p in pgns):
         raise BadRequest("give pgn or pgns: valid BSNs or onderwijsnummers")
-    if not isinstance(bron, str) or not is_valid_brin(bron):
+    if not is_valid_brin(bron):
         raise BadRequest(f"bron_brin '{bron}' is not a BRIN")
-    try:
-        verzameldatum = datetime.fromisoformat(data["verzameldatum"]) if data.get("verzameldatum") else None
-    except ValueError as exc:
-        raise BadRequest(f"verzameldatum: {exc}") from None
     results = [
         await sim.las.request_dossier(
             doel,
             bron,
             pgn,
-            verzameldatum=verzameldatum,
-            overdrachtsoort=data.get("overdrachtsoort", "overstapdossier"),
-            bron_rk=data.get("bron_rk"),
+            verzameldatum=asked.verzameldatum,
+            overdrachtsoort=asked.overdrachtsoort,
+            bron_rk=asked.bron_rk,
         )
         for pgn in pgns
     ]
@@ -296,19 +283,18 @@ async def transfers(request: Request, sim: Simulator) -> dict[str, Any]:
 async def notify(request: Request, sim: Simulator) -> dict[str, Any]:
     """The reference LAS as bron pushes a notificatieRequest to a doel (the SWV variant): outbound, so the
     fault profile's duplicates and delays apply to it."""
-    data = await _json(request)
-    bron, doel = data.get("bron_brin"), data.get("doel_brin")
-    served = sim.register.endpoints_of(bron) if isinstance(bron, str) else []
-    if not isinstance(bron, str) or not any(e.url == REFERENCE for e in served):
+    asked = await read_json(request, Notify)
+    bron, doel = asked.bron_brin, asked.doel_brin
+    if not any(e.url == REFERENCE for e in sim.register.endpoints_of(bron)):
         raise BadRequest(f"bron_brin '{bron}' is not a school the reference LAS serves")
-    targets = sim.register.endpoints_of(doel) if isinstance(doel, str) else []
-    if not isinstance(doel, str) or not targets:
+    targets = sim.register.endpoints_of(doel)
+    if not targets:
         raise BadRequest(f"doel_brin '{doel}' is not a school with an aanleverpunt in the register")
-    doel_rk = data.get("doel_rk") or targets[0].routeringskenmerk
+    doel_rk = asked.doel_rk or targets[0].routeringskenmerk
     if doel_rk not in {e.routeringskenmerk for e in targets}:
         raise BadRequest(f"doel_rk '{doel_rk}' is not an aanleverpunt of {doel}")
     try:
-        resultaat = await sim.las.notify(bron, doel, doel_rk, str(data.get("pupil") or ""))
+        resultaat = await sim.las.notify(bron, doel, doel_rk, asked.pupil or "")
     except OsoFault as fault:
         return {"resultaat": None, "fault": fault.code, "message": str(fault)}
     return {"resultaat": resultaat}
@@ -324,15 +310,14 @@ async def inbox(request: Request, sim: Simulator) -> dict[str, Any]:
 
 async def fault_profile(request: Request, sim: Simulator) -> dict[str, Any]:
     if request.method == "POST":
-        data = await _json(request)
+        asked = await read_json(request, FaultProfileChange)
         try:
-            sim.faults = (
-                FaultProfile.parse(data.get("toml", ""), "<admin>")
-                if data.get("toml") is not None
-                else FaultProfile.none()
-            )
+            profile = FaultProfile.parse(asked.toml, "<admin>") if asked.toml is not None else FaultProfile.none()
         except FaultProfileError as exc:
             raise BadRequest(str(exc)) from None
+        if len(profile.rules) > MAX_FAULT_RULES:
+            raise BadRequest(f"toml: {len(profile.rules)} rules; at most {MAX_FAULT_RULES}")
+        sim.faults = profile
     return {"name": sim.faults.name, "seed": sim.faults.seed, "rules": len(sim.faults.rules)}
 
 

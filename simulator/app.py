@@ -19,8 +19,10 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from xml.sax.saxutils import escape
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -30,6 +32,7 @@ from oso import transport as t
 from oso.exchange import XML, Answer, Call, school_of
 from oso.faults import OsoFault
 from oso.schema import SCHEMA_ROOT
+from simulator.access import Access, Guard
 from simulator.service import Simulator
 from simulator.store import StoreUnavailable, storage_error
 from simulator.tls import abort_connection, peer_vendor
@@ -64,7 +67,7 @@ def _base_url(request: Request) -> str:
 def _wsdl(request: Request, name: str) -> Response:
     text = (WSDL_DIR / name).read_text(encoding="utf-8").replace("BASE_URL", _base_url(request))
     if name == "aanleverpunt.wsdl":
-        text = text.replace("/schools/ROUTERINGSKENMERK", request.url.path)
+        text = text.replace("/schools/ROUTERINGSKENMERK", escape(request.url.path, {'"': "&quot;"}))
     return Response(text, media_type=XML)
 
 
@@ -176,7 +179,8 @@ def transport_xsd(request: Request) -> Response:
     return Response((WSDL_DIR / "transport.xsd").read_text(encoding="utf-8"), media_type=XML)
 
 
-def create_app(sim: Simulator) -> Starlette:
+def create_app(sim: Simulator, access: Access | None = None) -> Starlette:
+    """The app; ``access`` says who may use the admin API, the pages and the control API (default: open)."""
     from simulator import admin, control, pages
 
     async def healthz(request: Request) -> JSONResponse:
@@ -207,9 +211,11 @@ def create_app(sim: Simulator) -> Starlette:
         ui.close()
         await sim.close()
 
+    guard = Middleware(Guard, access=access or Access(), register=sim.register if sim else None)
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=[guard],
         exception_handlers={StoreUnavailable: _storage_failed, sqlite3.Error: _storage_failed},
     )
     app.state.simulator = sim

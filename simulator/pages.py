@@ -15,7 +15,7 @@ succeeded), ``answer`` (a refusal that is a right answer, such as GeenNieuwerDos
 
 from __future__ import annotations
 
-import json
+import functools
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
@@ -35,12 +35,14 @@ from oso.errors import OsokitError
 from oso.exchange import DROPPED, HTTP_ERROR
 from oso.session import OVERDRACHTSOORTEN, State
 from reports.text import pretty_xml
+from simulator.access import sees_message, sees_session, viewer
 from simulator.admin import _session_dict
 from simulator.faultinject import SHIPPED_DIR
 from simulator.register import SECTORS
 from simulator.runs import RunError, RunManager
 from simulator.service import Simulator
 from simulator.store import Search
+from simulator.validation import MAX_ID, BadRequest, read_object
 
 HERE = Path(__file__).parent
 STATIC = {"ui.css": "text/css; charset=utf-8", "ui.js": "text/javascript; charset=utf-8"}
@@ -182,10 +184,15 @@ class Ui:
     def __init__(self, sim: Simulator, admin_index: Callable[[Request], Any]) -> None:
         self.sim = sim
         self.admin_index = admin_index
-        self.runner = RunManager(sim.config.data_dir / "runs")
+
+    @functools.cached_property
+    def runner(self) -> RunManager:
+        """Made on first use: listing the routes needs no simulator (tests/simulator/test_fuzz.py)."""
+        return RunManager(self.sim.config.data_dir / "runs")
 
     def close(self) -> None:
-        self.runner.close()
+        if "runner" in self.__dict__:
+            self.runner.close()
 
     # --- rendering -------------------------------------------------------------------------------
 
@@ -237,16 +244,24 @@ class Ui:
 
     # --- pages -----------------------------------------------------------------------------------
 
+    def filters(self, request: Request, *names: str) -> Filters:
+        """The page's filters; a vendor's certificate (guarded access) sees only its own schools' traffic,
+        whatever vendor its query names."""
+        f = Filters.parse(request).check(self._allowed(*names))
+        vendor = viewer(request)
+        return replace(f, vendor=vendor, school="") if vendor else f
+
     async def sessions(self, request: Request) -> Response:
         self.sim.tc.expire_idle()
         try:
-            f = Filters.parse(request).check(self._allowed("kind", "state", "result", "vendor"))
+            f = self.filters(request, "kind", "state", "result", "vendor")
         except BadQuery as exc:
             return self.error("Sessions: bad filter", str(exc), 400)
         search = replace(self.parties(f), text=f.q, kind=f.kind, state=f.state, result=f.result, injected=f.injected)
         total, found = self.sim.store.search_sessions(search, offset=f.offset, limit=f.per)
         # session requests the Traffic Center refused: no session was opened, so they are only messages
-        refused, _ = self.sim.store.search_messages(Search(operation="overdrachtResponse", result="fault"), limit=0)
+        refusals = replace(self.parties(f), operation="overdrachtResponse", result="fault")
+        refused, _ = self.sim.store.search_messages(refusals, limit=0)
         return self.render(
             "sessions.html",
             filters=f,
@@ -260,14 +275,14 @@ class Ui:
     async def session(self, request: Request) -> Response:
         self.sim.tc.expire_idle()
         found = self.sim.store.get_session(request.path_params["sessie_id"])
-        if found is None:
+        if found is None or not sees_session(request, self.sim.register, found):
             return self.error("No such session", f"There is no session {request.path_params['sessie_id'][:64]}.", 404)
         messages = self.sim.store.messages(sessie_id=found.sessie_id, limit=1000)
         return self.render("session.html", session=_session_dict(found), messages=messages)
 
     async def messages(self, request: Request) -> Response:
         try:
-            f = Filters.parse(request).check(self._allowed("operation", "result", "vendor"))
+            f = self.filters(request, "operation", "result", "vendor")
         except BadQuery as exc:
             return self.error("Messages: bad filter", str(exc), 400)
         search = replace(self.parties(f), text=f.q, operation=f.operation, result=f.result, injected=f.injected)
@@ -282,13 +297,14 @@ class Ui:
         )
 
     async def message(self, request: Request) -> Response:
-        m = self.sim.store.message(int(request.path_params["message_id"]))
-        if m is None:
+        message_id = int(request.path_params["message_id"])
+        m = self.sim.store.message(message_id) if message_id <= MAX_ID else None
+        if m is None or not sees_message(request, self.sim, m):
             return self.error("No such message", f"There is no message {request.path_params['message_id']}.", 404)
         body = m.pop("body")
         headers = m.pop("headers") or {}
         exchange = self.sim.store.messages(after=m["exchange"] - 1, limit=3)
-        exchange = [x for x in exchange if x["exchange"] == m["exchange"]]
+        exchange = [x for x in exchange if x["exchange"] == m["exchange"] and sees_message(request, self.sim, x)]
         return self.render(
             "message.html",
             m=m,
@@ -327,10 +343,9 @@ class Ui:
     async def runs(self, request: Request) -> Response:
         if request.method == "POST":
             try:
-                data = json.loads(await request.body() or b"{}")
-                run = self.runner.start(data if isinstance(data, dict) else {})
-            except json.JSONDecodeError as exc:
-                return JSONResponse({"error": f"body is not JSON: {exc}"}, status_code=400)
+                run = self.runner.start(await read_object(request))
+            except BadRequest as exc:
+                return JSONResponse({"error": str(exc)}, status_code=exc.status)
             except RunError as exc:
                 return JSONResponse({"error": str(exc)}, status_code=exc.status)
             return JSONResponse({"id": run.id, "url": f"/runs/{run.id}"}, status_code=201)

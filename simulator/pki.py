@@ -40,6 +40,7 @@ DEFAULT_HOSTS = ("localhost", "127.0.0.1", "::1")
 CA_DAYS = 3650
 BACKDATE = dt.timedelta(days=1)
 VENDOR_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+ADMIN = "osokit-admin"  # the CN of the admin client certificate: the admin API and pages, never a vendor
 
 
 class PkiError(UserError):
@@ -83,6 +84,14 @@ class Pki:
     def vendor_key(self, vendor: str) -> Path:
         return self.vendor_dir / f"{check_vendor_id(vendor)}.key"
 
+    @property
+    def admin_cert(self) -> Path:
+        return self.directory / "admin.pem"
+
+    @property
+    def admin_key(self) -> Path:
+        return self.directory / "admin.key"
+
     def vendors(self) -> tuple[str, ...]:
         """The vendor ids that have both a certificate and a key, sorted."""
         if not self.vendor_dir.is_dir():
@@ -97,6 +106,8 @@ def check_vendor_id(vendor: str) -> str:
         raise PkiError(
             f"invalid vendor id {vendor!r}: use 1-63 characters a-z, 0-9 and '-', starting with a letter or digit"
         )
+    if vendor == ADMIN:
+        raise PkiError(f"'{ADMIN}' is the admin certificate's name, not a vendor id")
     return vendor
 
 
@@ -131,7 +142,8 @@ def init_pki(
         ca_key, ca_cert = _ensure_ca(pki, days=max(days, CA_DAYS), force=force)
         _ensure_server(pki, ca_key, ca_cert, list(hosts), days=days, force=force)
         for vendor in dict.fromkeys([*wanted, *(pki.vendors() if force else ())]):
-            _ensure_vendor(pki, vendor, ca_key, ca_cert, days=days, force=force)
+            _ensure_client(pki.vendor_cert(vendor), pki.vendor_key(vendor), vendor, ca_key, ca_cert, days, force)
+        _ensure_client(pki.admin_cert, pki.admin_key, ADMIN, ca_key, ca_cert, days, force)
     except OSError as exc:
         raise PkiError(f"cannot write the test PKI in {pki.directory}: {exc}") from exc
     return pki
@@ -215,14 +227,21 @@ def _ensure_server(
     _write_cert(pki.server_cert, cert)
 
 
-def _ensure_vendor(
-    pki: Pki, vendor: str, ca_key: ec.EllipticCurvePrivateKey, ca_cert: x509.Certificate, *, days: int, force: bool
+def _ensure_client(
+    cert: Path,
+    key_path: Path,
+    name: str,
+    ca_key: ec.EllipticCurvePrivateKey,
+    ca_cert: x509.Certificate,
+    days: int,
+    force: bool,
 ) -> None:
-    if not force and _keep(pki.vendor_cert(vendor), pki.vendor_key(vendor), ca_cert):
+    """A client certificate (a vendor's, or the admin's) with CN ``name``, kept if it still works."""
+    if not force and _keep(cert, key_path, ca_cert):
         return
     key = _new_key()
-    _write_key(pki.vendor_key(vendor), key)
-    _write_cert(pki.vendor_cert(vendor), _client_certificate(key, vendor, ca_key, ca_cert, _now(), days=days))
+    _write_key(key_path, key)
+    _write_cert(cert, _client_certificate(key, name, ca_key, ca_cert, _now(), days=days))
 
 
 def _keep(

@@ -389,7 +389,15 @@ def parse_change(data: Any, register: Register) -> RegisterChange:
             raise ChangeRefused("a vendor needs an id of lowercase letters, digits and dashes, e.g. vendor-a")
         if not isinstance(data.get("number"), int) or isinstance(data.get("number"), bool):
             raise ChangeRefused("a vendor needs a number (an integer: its part of the routeringskenmerk)")
-        return stored_change(data, register)
+        change = stored_change(data, register)
+        known = register.vendors.get(data["id"])
+        if known is not None and known != change.vendor:  # type: ignore[union-attr]
+            raise ChangeRefused(f"vendor '{data['id']}' exists with another name or number")
+        numbered = {v.number: v.id for v in register.vendors.values() if v.id != data["id"]}
+        other = numbered.get(data["number"])
+        if other is not None:
+            raise ChangeRefused(f"number {data['number']} is vendor '{other}''s")
+        return change
     if kind == "school":
         brin, vestiging, vendor = (
             str(data.get("brin", "")),
@@ -402,6 +410,8 @@ def parse_change(data: Any, register: Register) -> RegisterChange:
             raise ChangeRefused(f"sector must be one of {', '.join(SECTORS)}")
         if vendor not in register.vendors:
             raise ChangeRefused(f"vendor '{vendor}' is not in the register: add it first")
+        if brin in register.schools and register.schools[brin].vendor != vendor:
+            raise ChangeRefused(f"school {brin} is vendor '{register.schools[brin].vendor}''s")
         endpoints = data.get("endpoints") or [{}]
         if not isinstance(endpoints, list) or not all(isinstance(e, dict) for e in endpoints):
             raise ChangeRefused("endpoints must be a list of objects {url, routeringskenmerk, doel, active}")
@@ -410,6 +420,9 @@ def parse_change(data: Any, register: Register) -> RegisterChange:
             rk = e.get("routeringskenmerk") or routeringskenmerk(register.vendors[vendor], brin, vestiging, n)
             if not is_valid_routeringskenmerk(rk):
                 raise ChangeRefused(f"routeringskenmerk '{rk}' is not 20 chars [0-9A-Z]")
+            taken = register.endpoints.get(rk)
+            if taken is not None and taken.brin != brin:
+                raise ChangeRefused(f"routeringskenmerk '{rk}' is an aanleverpunt of {taken.brin}")
             if not is_endpoint_url(e.get("url", REFERENCE)):
                 raise ChangeRefused(f"endpoint {n}: url '{e.get('url')}' must be http(s)://... or \"reference\"")
             completed.append(e | {"routeringskenmerk": rk})

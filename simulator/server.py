@@ -13,12 +13,14 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 import uvicorn
 
 from oso.errors import UserError
 from simulator import connections
+from simulator.access import Access, AccessError
 from simulator.app import create_app
 from simulator.service import Config, Simulator
 from simulator.store import StoreUnavailable, storage_error
@@ -93,14 +95,27 @@ class Prepared:
     server: uvicorn.Server
     sock: socket.socket
     url: str
+    access: Access
 
 
 def prepare(
-    config: Config, host: str = "127.0.0.1", port: int = 0, *, allow_remote: bool = False, log_level: str = "warning"
+    config: Config,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    allow_remote: bool = False,
+    log_level: str = "warning",
+    admin_token_file: Path | None = None,
 ) -> Prepared:
     if not is_loopback(host) and not allow_remote:
         raise ServeError(f"{host} is not a loopback address; osokit serves 127.0.0.1 or ::1 unless --allow-remote")
     simulator = _simulator(config)
+    try:
+        access = Access.decide(
+            loopback=is_loopback(host), tls=config.tls, register=simulator.register, token_file=admin_token_file
+        )
+    except AccessError as exc:
+        raise ServeError(str(exc)) from None
     tls_options: dict[str, object] = {}
     if config.tls:
         from simulator.pki import Pki, PkiError
@@ -121,7 +136,7 @@ def prepare(
     sock = bind(host, port)
     url = f"{'https' if config.tls else 'http'}://{_url_host(host)}:{sock.getsockname()[1]}"
     simulator.base_url = url
-    app = create_app(simulator)
+    app = create_app(simulator, access)
     uv_config = connections.Config(
         app,
         header_timeout=config.header_timeout,
@@ -135,7 +150,7 @@ def prepare(
         timeout_graceful_shutdown=5,
         **tls_options,
     )  # type: ignore[arg-type]
-    return Prepared(simulator, Server(uv_config, simulator), sock, url)
+    return Prepared(simulator, Server(uv_config, simulator), sock, url, access)
 
 
 def banner(p: Prepared, out: TextIO) -> None:
@@ -146,6 +161,7 @@ def banner(p: Prepared, out: TextIO) -> None:
         f"  aanleverpunten   {p.url}/schools/<routeringskenmerk>   WSDL: add ?wsdl",
         f"  sessions (HTML)  {p.url}/",
         f"  admin API        {p.url}/admin/",
+        f"  admin access     {p.access.banner()}",
         *(
             [f"  vendor under test {c.vut.name}: control API {p.url}/control/ (conformance/control-api.yaml)"]
             if c.vut
@@ -174,6 +190,7 @@ class Running:
     simulator: Simulator
     server: uvicorn.Server
     thread: threading.Thread
+    access: Access
 
     def stop(self, timeout: float = 10.0) -> None:
         self.server.should_exit = True
@@ -189,4 +206,4 @@ def start_in_thread(config: Config, host: str = "127.0.0.1", port: int = 0) -> R
         if not thread.is_alive() or time.monotonic() > deadline:
             raise ServeError("the simulator did not start within 15 s")
         time.sleep(0.01)
-    return Running(p.url, p.simulator, p.server, thread)
+    return Running(p.url, p.simulator, p.server, thread, p.access)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from oso import transport as t
+from simulator.access import client_headers
 from simulator.client import OsoClient, tls_context
 from simulator.register import REFERENCE
 from simulator.server import Running, start_in_thread
@@ -31,7 +32,8 @@ class World:
         self.pki = pki
         self.running: Running = start_in_thread(config, port=port)
         self.verify = tls_context(pki.ca_cert) if pki else True
-        self.admin = httpx.Client(base_url=self.url, timeout=timeout, verify=self.verify)
+        self.admin_headers = client_headers(self.running.access.token)  # the admin token, when access is guarded
+        self.admin = httpx.Client(base_url=self.url, timeout=timeout, verify=self.verify, headers=self.admin_headers)
         self.oso = self.client_as(REFERENCE)
 
     @property

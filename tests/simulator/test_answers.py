@@ -108,7 +108,7 @@ GOOD = f'<dossier xmlns="{DOSSIER}"><metadata/></dossier>'
 )
 def test_the_control_api_refuses_a_dossier_that_is_not_one_well_formed_element(vut, dossier):
     answer = prepare(vut, dossier)
-    assert answer.status_code == 400 and "versions[1]" in answer.json()["error"], answer.text
+    assert answer.status_code == 400 and "versions[0]" in answer.json()["error"], answer.text
 
 
 def test_the_control_api_refuses_a_prepared_moment_without_a_timezone(vut):

@@ -9,6 +9,7 @@ restart; and once space is back the same process serves again. Mounting needs ro
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import subprocess
 import sys
@@ -31,6 +32,8 @@ DISK_MB = 24
 ARGS = (*SMALL_COHORT_ARGS, "--disk-floor-mb", "0")  # no floor: this test is about commits that fail
 HEADERS = {"content-type": "text/xml; charset=utf-8"}
 TIMEOUT = 10  # seconds: an answer that takes longer is a hang
+
+VENDOR_NUMBERS = itertools.count(7000)
 
 
 @pytest.fixture
@@ -147,7 +150,7 @@ class Client:
 
     def add_vendor(self) -> bool:
         vendor = f"{self.name}-{len(self.tally.vendors) + len(self.tally.refused_vendors) + 1}"
-        change = {"kind": "vendor", "id": vendor, "number": 7000}
+        change = {"kind": "vendor", "id": vendor, "number": next(VENDOR_NUMBERS)}  # a number is one vendor's
         ok = self.json("POST", "/admin/register", change).is_success
         (self.tally.vendors if ok else self.tally.refused_vendors).append(vendor)
         return ok

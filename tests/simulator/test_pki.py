@@ -43,12 +43,14 @@ def test_init_creates_every_file_with_private_keys_0600(pki: Pki) -> None:
         "ca.key",
         "server.pem",
         "server.key",
+        "admin.pem",
+        "admin.key",
         "vendors/reference.pem",
         "vendors/reference.key",
         "vendors/vendor-a.pem",
         "vendors/vendor-a.key",
     }
-    for key in (pki.ca_key, pki.server_key, pki.vendor_key("reference"), pki.vendor_key("vendor-a")):
+    for key in (pki.ca_key, pki.server_key, pki.admin_key, pki.vendor_key("reference"), pki.vendor_key("vendor-a")):
         assert mode(key) == 0o600, key
         assert b"ENCRYPTED" not in key.read_bytes()
         serialization.load_pem_private_key(key.read_bytes(), password=None)
