@@ -170,8 +170,7 @@ def routes(sim: Simulator) -> list[Route]:
         asked = await read_json(request, Pupils)
         bron, pgn = _school(asked.bron_brin, "bron_brin"), _pgn(asked.pgn)
         versions = [
-            (v.prepared, las().export(_pupil(v.pupil, n, pgn), v.prepared, bron))
-            for n, v in enumerate(asked.versions)
+            (v.prepared, las().export(_pupil(v.pupil, n, pgn), v.prepared, bron)) for n, v in enumerate(asked.versions)
         ]
         with sim.store.transaction():
             sim.prepared.prepare(bron, pgn, asked.state, versions)
