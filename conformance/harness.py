@@ -114,6 +114,7 @@ class Harness:
         self.pupils = {p["label"]: p for p in self.admin.get("/admin/pupils").json()["pupils"]}
         self.pgns = {p["pgn"] for p in self.pupils.values()}  # every pupil number the run gave the LAS
         self.clock_start = self.admin.get("/admin/clock").json()["now"]
+        self._date_first_version("verzameldatum")
         self._second_aanleverpunt()
 
     def stop(self) -> None:
@@ -164,6 +165,12 @@ class Harness:
                         "endpoints": [{"routeringskenmerk": school.routeringskenmerk, "url": school.url}],
                     },
                 )
+
+    def _date_first_version(self, label: str) -> None:
+        """The counterpart bron prepared the pupil's first dossier (and dated it) earlier in the LAS's school
+        year, so a doel that re-requests relative to that dossier's date is asking on its own clock."""
+        first = self.timeline.moment(0.5)
+        self.admin.post(f"/admin/pupils/{label}", json={"prepared": first.isoformat()}).raise_for_status()
 
     def _second_aanleverpunt(self) -> None:
         """The counterpart bron schools get a second aanleverpunt, so a doel must ask more than one."""

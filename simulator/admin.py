@@ -216,6 +216,7 @@ def _pupil_dict(sim: Simulator, p: Pupil) -> dict[str, Any]:
         "versions": p.versions,
         "size": p.size.value,
         "case": p.case,
+        "prepared": p.prepared.isoformat() if p.prepared else None,
         "updated": p.updated.isoformat() if p.updated else None,
     }
 
@@ -241,15 +242,16 @@ async def cohort(request: Request, sim: Simulator) -> dict[str, Any]:
 
 
 async def pupil(request: Request, sim: Simulator) -> dict[str, Any]:
-    """One pupil; POST {"updated": date-time} dates a scripted pupil's later version (after the eindtoets)."""
+    """One pupil; POST {"prepared": date-time} dates its first version, {"updated": date-time} a scripted
+    pupil's later version (after the eindtoets)."""
     found = sim.catalogue.by_key.get(request.path_params["key"])
     if found is None:
         raise BadRequest("no such pupil: use a scripted label or <profile>/<index>", 404)
     if request.method == "POST":
-        updated = (await read_json(request, PupilDating)).updated
-        if found.versions < 2:
+        dating = await read_json(request, PupilDating)
+        if dating.updated and found.versions < 2:
             raise BadRequest(f"pupil {found.key} has one version: only a later one (versions = 2) is dated")
-        found = sim.catalogue.redate(found.key, updated)
+        found = sim.catalogue.redate(found.key, prepared=dating.prepared, updated=dating.updated)
     return _pupil_dict(sim, found)
 
 

@@ -135,10 +135,12 @@ class Catalogue:
     def get(self, key: str) -> Pupil | None:
         return self.by_key.get(key)
 
-    def redate(self, key: str, updated: datetime) -> Pupil:
-        """The scripted pupil's later version (after the eindtoets) was prepared at ``updated``, for as long
-        as this simulator runs (a scenario's dates come back on restart)."""
-        pupil = self.by_key[key] = replace(self.by_key[key], updated=updated)
+    def redate(self, key: str, *, prepared: datetime | None = None, updated: datetime | None = None) -> Pupil:
+        """The scripted pupil's first version was prepared at ``prepared``, its later version (after the
+        eindtoets) at ``updated``, for as long as this simulator runs (a scenario's dates come back on
+        restart). None leaves a date as it was."""
+        old = self.by_key[key]
+        pupil = self.by_key[key] = replace(old, prepared=prepared or old.prepared, updated=updated or old.updated)
         return pupil
 
     def find(self, kind: str, value: str, school: str) -> list[Pupil]:
@@ -167,6 +169,8 @@ class Catalogue:
             )
             dossier = broken(item.dossier) if pupil.invalid else item.dossier
             given = pupil.prepared if number == 1 else pupil.updated
+            if given:  # the dossier's own date is the day it was prepared (a doel may ask relative to it)
+                dossier = m.edit(dossier, "metadata", datum=given.astimezone(LOCAL).date())
             prepared = given or datetime.combine(dossier.metadata.datum, time(10, 0), LOCAL)
             out.append(Version(number, prepared, codec.to_text(dossier, "dossier")))
         return out

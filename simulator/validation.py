@@ -13,7 +13,17 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from starlette.requests import Request
 
 from oso.errors import OsokitError
@@ -184,7 +194,14 @@ class AdminTransfers(Body):
 
 
 class PupilDating(Body):
-    updated: Moment  # when the scripted pupil's later version (after the eindtoets) was prepared
+    prepared: Moment | None = None  # when the pupil's first version was prepared
+    updated: Moment | None = None  # when the scripted pupil's later version (after the eindtoets) was prepared
+
+    @model_validator(mode="after")
+    def _a_date(self) -> PupilDating:
+        if self.prepared is None and self.updated is None:
+            raise ValueError("give prepared or updated (or both): a date-time with timezone")
+        return self
 
 
 class Notify(Body):
