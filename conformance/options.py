@@ -228,6 +228,16 @@ class RunOptions:
             "auto|on|off",
         ),
     )
+    pki_dir: Path | None = _option(
+        None,
+        Flag(
+            "pki-dir",
+            "the test PKI (osokit pki init --dir DIR --vendor ID) whose certificates the LAS at a URL uses: "
+            "needed with --tls on for a URL target (default: a throw-away one, for reference and mutants)",
+            Path,
+            metavar="DIR",
+        ),
+    )
     lang: str = _option(
         "en",
         Flag(
