@@ -222,7 +222,8 @@ class RunOptions:
         None,
         Flag(
             "tls",
-            "mutual TLS between the parties (auto, the default: on for reference and mutants, off for a URL)",
+            "mutual TLS between the parties (auto, the default: on for reference and mutants, off for a URL; "
+            "on with a URL needs --pki-dir)",
             parse_tls,
             show_tls,
             "auto|on|off",
