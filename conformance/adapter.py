@@ -354,15 +354,15 @@ def load_adapter(
     """The adapter for a run: ``http`` (default), ``manual:INFO.json``, or ``package.module:Class``.
 
     A hosted target (the reference or a mutant) is driven through the simulator's own control API;
-    ``verify`` is how to trust the simulator under TLS (the run's test CA); ``timeout`` bounds each
-    call to the control API; ``admin_headers`` is the simulator's admin credential, for its admin API
-    and the control API of the LAS it hosts. A vendor's adapter class is constructed with the target
-    as given.
+    ``verify`` is how to trust the simulator and a control API at an https URL under TLS (the run's test
+    CA); ``timeout`` bounds each call to the control API; ``admin_headers`` is the simulator's admin
+    credential, for its admin API and the control API of the LAS it hosts. A vendor's adapter class is
+    constructed with the target as given.
     """
     if spec in (None, "", "http"):
         if target.url is None:
             return HttpAdapter(f"{simulator_url}/control", timeout=timeout, verify=verify, headers=admin_headers)
-        return HttpAdapter(target.url, timeout=timeout)
+        return HttpAdapter(target.url, timeout=timeout, verify=verify)
     if spec.startswith("manual"):
         _, _, path = spec.partition(":")
         if not path:

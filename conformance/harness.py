@@ -27,7 +27,7 @@ from oso import transport as t
 from oso.profiles import Role, TransferKind
 from simulator.client import OsoClient
 from simulator.mutants import vendor_under_test
-from simulator.pki import init_pki
+from simulator.pki import Pki, PkiError, init_pki, issue_client_certificate
 from simulator.register import REFERENCE
 from simulator.server import Running
 from simulator.service import VUT, Config
@@ -82,12 +82,7 @@ class Harness:
 
     def start(self) -> None:
         o = self.options
-        if o.secure and not o.target.hosted:
-            raise AdapterError(
-                "--oso-tls on needs a hosted target (reference or mutant:<name>) in this version: "
-                "a vendor's own endpoints would have to trust the run's test CA"
-            )
-        self.pki = init_pki(self.workdir / "pki", [REFERENCE, VUT, STRANGER]) if o.secure else None
+        self.pki = self._pki()
         config = Config(
             data_dir=self.workdir / "simulator",
             vut=vendor_under_test(str(o.target)) if o.target.hosted else None,
@@ -102,6 +97,8 @@ class Harness:
         )
         self.vendor: VendorInfo = self.adapter.info()
         self.timeline = Timeline(self.vendor.now or datetime.now(AMSTERDAM))
+        if self.pki and not o.target.hosted:
+            check_vendor_certificate(self.pki, self.vendor.vendor)
         if not o.target.hosted:
             self._register_vendor()
         if self.pki:
@@ -116,6 +113,16 @@ class Harness:
         self.clock_start = self.admin.get("/admin/clock").json()["now"]
         self._date_first_version("verzameldatum")
         self._second_aanleverpunt()
+
+    def _pki(self) -> Pki | None:
+        """The run's test PKI under TLS: a throw-away one for a hosted target (unless --pki-dir names one), the
+        vendor's own for a URL target."""
+        o = self.options
+        if not o.secure:
+            return None
+        if o.target.hosted:
+            return init_pki(o.pki_dir or self.workdir / "pki", [REFERENCE, VUT, STRANGER])
+        return vendor_pki(o)
 
     def stop(self) -> None:
         for part in ("adapter", "world"):
@@ -148,6 +155,13 @@ class Harness:
 
     def client_as(self, vendor: str | None) -> OsoClient:
         return self.world.client_as(vendor)
+
+    def client_of_another_ca(self) -> OsoClient:
+        """A SOAP client presenting a certificate for the counterpart schools' vendor, signed by a CA no
+        party trusts: what a bron must refuse as it refuses no certificate."""
+        assert self.pki is not None, "a certificate needs TLS"
+        cert, key = issue_client_certificate(self.pki, REFERENCE, self.workdir / "other-ca", rogue_ca=True)
+        return self.world.client_presenting(cert, key)
 
     def _register_vendor(self) -> None:
         v = self.vendor
@@ -234,3 +248,34 @@ class Harness:
 
     def zoeksleutel(self, pgn: str) -> t.ZoeksleutelPgnfrag:
         return self.world.zoeksleutel(pgn)
+
+
+# --- mutual TLS with a vendor's LAS at a URL --------------------------------------------------------
+
+
+def vendor_pki(options: RunOptions) -> Pki:
+    """The test PKI a URL target's certificates come from (``--pki-dir``), completed with the suite's own:
+    the counterpart schools' vendor (``reference``) and a vendor no school mandated (``STRANGER``)."""
+    if options.pki_dir is None:
+        raise AdapterError(
+            "--tls on with a URL target needs --pki-dir DIR, the test PKI the LAS's certificates come from: "
+            "osokit pki init --dir DIR --vendor <vendor id> (docs/conformance.md, Mutual TLS)"
+        )
+    try:
+        Pki.load(options.pki_dir)
+        return init_pki(options.pki_dir, [REFERENCE, STRANGER])
+    except PkiError as exc:
+        raise AdapterError(f"--pki-dir {options.pki_dir}: {exc}") from None
+
+
+def check_vendor_certificate(pki: Pki, vendor: str) -> None:
+    """The vendor that GET /info names has its certificate in the run's PKI, or every call it makes is refused."""
+    try:
+        cert = pki.vendor_cert(vendor)
+    except PkiError as exc:
+        raise AdapterError(f"GET /info names vendor {vendor!r}, which no test certificate can name: {exc}") from None
+    if not cert.is_file():
+        raise AdapterError(
+            f"--pki-dir {pki.directory} has no certificate for vendor '{vendor}' (as GET /info names it): "
+            f"osokit pki init --dir {pki.directory} --vendor {vendor}"
+        )

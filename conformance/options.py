@@ -222,10 +222,21 @@ class RunOptions:
         None,
         Flag(
             "tls",
-            "mutual TLS between the parties (auto, the default: on for reference and mutants, off for a URL)",
+            "mutual TLS between the parties (auto, the default: on for reference and mutants, off for a URL; "
+            "on with a URL needs --pki-dir)",
             parse_tls,
             show_tls,
             "auto|on|off",
+        ),
+    )
+    pki_dir: Path | None = _option(
+        None,
+        Flag(
+            "pki-dir",
+            "the test PKI (osokit pki init --dir DIR --vendor ID) whose certificates the LAS at a URL uses: "
+            "needed with --tls on for a URL target (default: a throw-away one, for reference and mutants)",
+            Path,
+            metavar="DIR",
         ),
     )
     lang: str = _option(

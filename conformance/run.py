@@ -25,11 +25,13 @@ import pytest
 
 from conformance.adapter import AdapterError, HttpAdapter, VendorInfo, load_adapter
 from conformance.catalogue import Rule, catalogue
+from conformance.harness import check_vendor_certificate, vendor_pki
 from conformance.options import RunOptions, Target
 from oso.errors import UserError
 from oso.profiles import Role, TransferKind
 from reports import write_all
 from reports.results import PASSTHROUGH_NOTE, Results, ResultsError, Untested
+from simulator.client import tls_context
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 PASSED, FAILED, SETUP_ERROR, INCOMPLETE = 0, 1, 2, 3
@@ -82,14 +84,18 @@ def _preflight_url(options: RunOptions, url: str, allow_remote: bool) -> None:
             f"--target {url}: osokit talks to loopback only (127.0.0.1 or ::1); "
             "run the LAS's test environment on this machine"
         )
+    pki = vendor_pki(options) if options.secure else None  # its errors are one line, exit 2, as SetupError's
     if options.adapter in (None, "", "http"):
-        with contextlib.closing(HttpAdapter(url, timeout=options.timeout)) as adapter:
+        verify = tls_context(pki.ca_cert) if pki else True
+        with contextlib.closing(HttpAdapter(url, timeout=options.timeout, verify=verify)) as adapter:
             try:
-                adapter.info()
+                info = adapter.info()
             except AdapterError as exc:
                 if adapter.failed_in_row:
                     raise SetupError(f"--target {url} is not reachable as a control API: {exc}") from None
                 raise SetupError(f"--target {url}: its GET /info is not usable: {exc}") from None
+        if pki:
+            check_vendor_certificate(pki, info.vendor)
 
 
 def _preflight_adapter(options: RunOptions) -> None:

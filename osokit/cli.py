@@ -354,6 +354,13 @@ def pki_init(args: argparse.Namespace) -> int:
     for vendor in vendors:
         print(f"  {vendor:<11} {pki.vendor_cert(vendor)}  {pki.vendor_key(vendor)}")
     print(f"serve with: osokit serve --tls --pki-dir {pki.directory}")
+    for vendor in vendors[1:]:  # what a vendor's LAS needs for mutual TLS (docs/conformance.md, Mutual TLS)
+        print(
+            f"vendor {vendor}: trust {pki.ca_cert}, present {pki.vendor_cert(vendor)} (key {pki.vendor_key(vendor)}) "
+            f"to the Traffic Center and schools, serve the aanleverpunten with {pki.server_cert} "
+            f"(key {pki.server_key}); certify with: osokit conformance run --target URL --tls on "
+            f"--pki-dir {pki.directory}"
+        )
     return EXIT_OK
 
 

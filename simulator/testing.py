@@ -8,6 +8,7 @@ stops it; nothing outlives it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -63,7 +64,11 @@ class World:
             return OsoClient(self.url)
         if vendor is None:
             return OsoClient(self.url, tls=tls_context(self.pki.ca_cert))
-        cert, key = self.pki.vendor_cert(vendor), self.pki.vendor_key(vendor)
+        return self.client_presenting(self.pki.vendor_cert(vendor), self.pki.vendor_key(vendor))
+
+    def client_presenting(self, cert: Path, key: Path) -> OsoClient:
+        """A SOAP client that trusts the run's CA and presents ``cert`` (a vendor's, or one of another CA)."""
+        assert self.pki is not None, "a client certificate needs TLS"
         return OsoClient(self.url, tls=tls_context(self.pki.ca_cert, cert, key))
 
     # --- the register, the pupils, the evidence log -------------------------------------------------

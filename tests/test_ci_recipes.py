@@ -127,8 +127,8 @@ def las(tmp_path_factory):
 
 
 QUICK = {"OSOKIT_ROLE": "bron", "OSOKIT_TRANSFER": "povo"}  # one role, one kind: enough to tell the outcomes
-# A URL target can pass only as doel for now: as bron, BRON-CERT-01 needs mutual TLS, which this osokit does
-# not yet set up with a vendor's own endpoints (INCOMPLETE, below).
+# Without mutual TLS (the recipes' default) a URL target can pass only as doel: as bron, BRON-CERT-01 needs
+# it (INCOMPLETE, below; with --tls on it passes: tests/conformance/test_mutual_tls.py).
 QUICK_DOEL = {"OSOKIT_ROLE": "doel", "OSOKIT_TRANSFER": "povo"}
 
 
@@ -157,7 +157,7 @@ def test_a_passing_las_passes_both_jobs_and_publishes_the_reports(las, tmp_path)
 
 def test_a_correct_bron_at_a_url_is_incomplete_a_warning_where_allowed(las, tmp_path):
     """The reference LAS as bron at a URL: every check passes but BRON-CERT-01 is not tested (no mutual TLS
-    for URL targets yet): exit 3, GitLab's allowed failure, GitHub's warning with OSOKIT_ALLOW_INCOMPLETE=1."""
+    asked for): exit 3, GitLab's allowed failure, GitHub's warning with OSOKIT_ALLOW_INCOMPLETE=1."""
     gitlab, github = tmp_path / "gitlab", tmp_path / "github"
     gitlab.mkdir(), github.mkdir()
     assert gitlab_job(gitlab, LAS_CONTROL_URL=las["pass"], **QUICK) == ("warning", 3)

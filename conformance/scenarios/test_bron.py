@@ -308,9 +308,9 @@ def test_the_doel_certificate_must_match(oso):
             "this check needs mutual TLS between the parties, and the run is plain HTTP",
             "run with --tls on"
             if oso.options.target.hosted
-            else "none yet for a URL target: this osokit version cannot set up mutual TLS with a vendor's own "
-            "endpoints (they would have to trust the run's test CA); until it can, this rule keeps the "
-            "verdict INCOMPLETE",
+            else f"give the LAS the certificates of `osokit pki init --dir pki --vendor {oso.vendor.vendor}` "
+            "(its aanleverpunten over https, docs/conformance.md, Mutual TLS), then run with "
+            "--tls on --pki-dir pki",
         )
     asked = pupil(oso, "povo", 1102)
     prepare(oso, "povo", "ready", [asked])
@@ -322,11 +322,12 @@ def test_the_doel_certificate_must_match(oso):
         str(own.answers[-1]),
         messages=own.asked,
     )
-    for who_, vendor in (
-        ("no certificate", None),
-        ("the certificate of a vendor the doel school did not mandate", STRANGER),
+    for who_, client in (
+        ("no certificate", oso.client_as(None)),
+        ("a certificate of another CA", oso.client_of_another_ca()),
+        ("the certificate of a vendor the doel school did not mandate", oso.client_as(STRANGER)),
     ):
-        with oso.client_as(vendor) as client:
+        with client:
             fetched = doel.fetch(asked.pgn, client=client)
         expect(
             fetched.dossier is None,

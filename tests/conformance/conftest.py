@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -75,10 +76,17 @@ def served(app: Starlette) -> Iterator[str]:
         sock.close()
 
 
-def control_front(upstream: str, *, missing: set[str] = frozenset(), hanging: set[str] = frozenset()) -> Starlette:
+def control_front(
+    upstream: str,
+    *,
+    missing: set[str] = frozenset(),
+    hanging: set[str] = frozenset(),
+    verify: ssl.SSLContext | bool = True,
+) -> Starlette:
     """A vendor's control API in front of ``upstream`` (a simulator's /control): calls named ``METHOD /path``
     in ``missing`` answer 404 (as a LAS without that optional call does), those in ``hanging`` (``*``: all)
-    do not answer until the app is stopped. ``app.state.calls`` lists every call made, by name."""
+    do not answer until the app is stopped; ``verify``: how to trust an https upstream. ``app.state.calls``
+    lists every call made, by name."""
     release = threading.Event()
     calls: list[str] = []
 
@@ -91,7 +99,7 @@ def control_front(upstream: str, *, missing: set[str] = frozenset(), hanging: se
             while not release.is_set():
                 await asyncio.sleep(0.05)
             return Response(status_code=503)
-        async with httpx.AsyncClient(timeout=120) as client:
+        async with httpx.AsyncClient(timeout=120, verify=verify) as client:
             answer = await client.request(
                 request.method,
                 f"{upstream}/{request.path_params['path']}",

@@ -60,14 +60,16 @@ def test_the_defaults_are_the_documented_ones():
 
 EVERY_FLAG = [
     "--target", "http://127.0.0.1:9000/control", "--role", "bron", "--transfer", "vovo,popo", "--adapter",
-    "pkg.mod:Adapter", "--seed", "7", "--tls", "off", "--show-pgn", "--timeout", "2.5", "--deadline", "600",
+    "pkg.mod:Adapter", "--seed", "7", "--tls", "on", "--pki-dir", "pki", "--show-pgn", "--timeout", "2.5",
+    "--deadline", "600",
 ]  # fmt: skip
 
 
 def test_the_cli_the_plugin_and_pytest_arguments_carry_the_same_options():
     o = cli(*EVERY_FLAG, "--out", "x", "--only", "test_doel.py::a", "--only", "test_doel.py::b", "--keep")
     assert o.target.url == "http://127.0.0.1:9000/control" and o.roles == (Role.BRON,)
-    assert o.transfers == (TransferKind.VOVO, TransferKind.POPO) and o.tls is False and o.timeout == 2.5
+    assert o.transfers == (TransferKind.VOVO, TransferKind.POPO) and o.tls is True and o.timeout == 2.5
+    assert o.pki_dir == Path("pki")
     assert o.only == ("test_doel.py::a", "test_doel.py::b") and o.keep and o.out == Path("x")
     through_pytest = plugin(*o.pytest_args())
     assert through_pytest == replace(o, out=RunOptions().out, only=())

@@ -14,8 +14,8 @@ CERT = "BRON-CERT-01"
 def test_a_url_target_on_its_own_clock_is_incomplete_only_for_mutual_tls(tmp_path, vendor_environment):
     """The path a vendor takes: its LAS at a URL, set up through its control API. Its clock says November
         and its control API has no PUT /clock (the contract allows both): every check runs on its own clock,
-        the suite never asks to set it; only BRON-CERT-01, which needs mutual TLS this version cannot yet set
-        up with a URL target, is not tested. INCOMPLETE, exit 3, that rule
+        the suite never asks to set it; only BRON-CERT-01, which needs mutual TLS (--tls on, not asked for
+        here), is not tested, with the commands that make it testable. INCOMPLETE, exit 3, that rule
     listed first (console, report, results.json) and as a skipped testcase in junit.xml."""
     httpx.post(f"{vendor_environment.url}/admin/clock", json={"set": "2026-11-05T10:00:00+01:00"}).raise_for_status()
     front = control_front(f"{vendor_environment.url}/control", missing={"PUT /clock"})
@@ -28,14 +28,15 @@ def test_a_url_target_on_its_own_clock_is_incomplete_only_for_mutual_tls(tmp_pat
     untested = {u.rule: u for u in results.untested}
     assert set(untested) == {CERT}
     assert "needs mutual TLS" in untested[CERT].reason
-    assert untested[CERT].remedy.startswith("none yet for a URL target: this osokit version cannot set up mutual TLS")
+    remedy = "give the LAS the certificates of `osokit pki init --dir pki --vendor vut`"  # the vendor /info names
+    assert untested[CERT].remedy.startswith(remedy) and untested[CERT].remedy.endswith("--tls on --pki-dir pki")
     assert [c.rule for c in results.checks if c.outcome != "passed"] == [CERT]
     assert results.summary.untested == 1 and results.run.simulator["tls"] is False
     assert {r.id: r.result for r in results.rules}[CERT] == "skip"
 
     out = done.stdout
     assert out.startswith("not tested: 1 MUST and 0 SHOULD rule(s)") and out.index(CERT) < out.index("verdict:")
-    assert "to test it: none yet for a URL target" in out
+    assert f"to test it: {remedy}" in out
 
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "◐ INCOMPLETE" in html and '<header class="top incomplete">' in html

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import resource
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -65,10 +66,11 @@ def start(
     healthy: bool = True,
     log_dir: Path | None = None,
     max_files: int | None = None,
+    verify: ssl.SSLContext | bool = True,
 ) -> Served:
     """`python -m osokit.cli serve --port 0 --data-dir DATA_DIR [ARGS]`, once it answers /healthz
     (with 200; with any answer when not ``healthy``, as on a full disk). ``max_files``: the server's
-    file-descriptor limit (RLIMIT_NOFILE).
+    file-descriptor limit (RLIMIT_NOFILE); ``verify``: how to trust it with ``--tls`` (its test CA).
 
     Output goes to files in ``log_dir``, by default beside the data dir (a pipe nobody drains would block
     the server)."""
@@ -95,7 +97,7 @@ def start(
     served.url = out.read_text().split("listening on ", 1)[1].split()[0]
     while True:
         try:
-            if httpx.get(f"{served.url}/healthz", timeout=1).status_code == 200 or not healthy:
+            if httpx.get(f"{served.url}/healthz", timeout=1, verify=verify).status_code == 200 or not healthy:
                 return served
         except httpx.HTTPError:
             pass
