@@ -218,7 +218,10 @@ class HttpAdapter(VendorAdapter):
     def info(self) -> VendorInfo:
         response = self._call("GET", "/info")
         if response.status_code != 200:
-            raise AdapterError(f"control API GET /info: HTTP {response.status_code}: {response.text[:300]}")
+            hint = " (a control API that asks for a token: --control-token-file FILE)" * (
+                response.status_code in (401, 403)
+            )
+            raise AdapterError(f"control API GET /info: HTTP {response.status_code}: {response.text[:300]}{hint}")
         try:
             data = response.json()
         except ValueError:
@@ -343,6 +346,19 @@ class ManualAdapter(VendorAdapter):
         self.admin.close()
 
 
+def control_headers(token_file: Path | None) -> dict[str, str] | None:
+    """What a control API at a URL asks for: ``Authorization: Bearer`` with the token in ``token_file``."""
+    if token_file is None:
+        return None
+    try:
+        token = token_file.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AdapterError(f"--control-token-file {token_file}: {getattr(exc, 'strerror', None) or exc}") from None
+    if not token or any(c.isspace() for c in token):
+        raise AdapterError(f"--control-token-file {token_file}: the token must be one word")
+    return {"authorization": f"Bearer {token}"}
+
+
 def load_adapter(
     spec: str | None,
     target: Target,
@@ -350,19 +366,21 @@ def load_adapter(
     verify: ssl.SSLContext | bool = True,
     timeout: float = 30.0,
     admin_headers: dict[str, str] | None = None,
+    control_headers: dict[str, str] | None = None,
 ) -> VendorAdapter:
     """The adapter for a run: ``http`` (default), ``manual:INFO.json``, or ``package.module:Class``.
 
     A hosted target (the reference or a mutant) is driven through the simulator's own control API;
     ``verify`` is how to trust the simulator and a control API at an https URL under TLS (the run's test
     CA); ``timeout`` bounds each call to the control API; ``admin_headers`` is the simulator's admin
-    credential, for its admin API and the control API of the LAS it hosts. A vendor's adapter class is
-    constructed with the target as given.
+    credential, for its admin API and the control API of the LAS it hosts; ``control_headers`` what a
+    control API at a URL asks for (--control-token-file). A vendor's adapter class is constructed with
+    the target as given.
     """
     if spec in (None, "", "http"):
         if target.url is None:
             return HttpAdapter(f"{simulator_url}/control", timeout=timeout, verify=verify, headers=admin_headers)
-        return HttpAdapter(target.url, timeout=timeout, verify=verify)
+        return HttpAdapter(target.url, timeout=timeout, verify=verify, headers=control_headers)
     if spec.startswith("manual"):
         _, _, path = spec.partition(":")
         if not path:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from conformance.adapter import AdapterError, School, VendorAdapter, VendorInfo, load_adapter
+from conformance.adapter import AdapterError, School, VendorAdapter, VendorInfo, control_headers, load_adapter
 from conformance.options import Prepare, RunOptions
 from conformance.pupildata import Version
 from oso import transport as t
@@ -93,7 +93,13 @@ class Harness:
         )
         self.world = World(config, pki=self.pki, timeout=120, port=o.port)
         self.adapter: VendorAdapter = load_adapter(
-            o.adapter, o.target, self.url, self.world.verify, o.timeout, self.world.admin_headers
+            o.adapter,
+            o.target,
+            self.url,
+            self.world.verify,
+            o.timeout,
+            self.world.admin_headers,
+            control_headers(o.control_token_file),
         )
         self.vendor: VendorInfo = self.adapter.info()
         self.timeline = Timeline(self.vendor.now or datetime.now(AMSTERDAM))

@@ -239,6 +239,16 @@ class RunOptions:
             metavar="DIR",
         ),
     )
+    control_token_file: Path | None = _option(
+        None,
+        Flag(
+            "control-token-file",
+            "a file holding the token the LAS's control API asks for, sent on every control call as "
+            "Authorization: Bearer <token> (e.g. the admin token of `osokit serve --vut ... --tls`)",
+            Path,
+            metavar="FILE",
+        ),
+    )
     lang: str = _option(
         "en",
         Flag(

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conformance.adapter import AdapterError, HttpAdapter, VendorInfo, load_adapter
+from conformance.adapter import AdapterError, HttpAdapter, VendorInfo, control_headers, load_adapter
 from conformance.catalogue import Rule, catalogue
 from conformance.harness import check_vendor_certificate, vendor_pki
 from conformance.options import RunOptions, Target
@@ -87,7 +87,11 @@ def _preflight_url(options: RunOptions, url: str, allow_remote: bool) -> None:
     pki = vendor_pki(options) if options.secure else None  # its errors are one line, exit 2, as SetupError's
     if options.adapter in (None, "", "http"):
         verify = tls_context(pki.ca_cert) if pki else True
-        with contextlib.closing(HttpAdapter(url, timeout=options.timeout, verify=verify)) as adapter:
+        try:
+            headers = control_headers(options.control_token_file)
+        except AdapterError as exc:
+            raise SetupError(str(exc)) from None
+        with contextlib.closing(HttpAdapter(url, timeout=options.timeout, verify=verify, headers=headers)) as adapter:
             try:
                 info = adapter.info()
             except AdapterError as exc:

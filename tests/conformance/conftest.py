@@ -104,7 +104,14 @@ def control_front(
                 request.method,
                 f"{upstream}/{request.path_params['path']}",
                 content=await request.body(),
-                headers={"content-type": request.headers.get("content-type", "application/json")},
+                headers={
+                    "content-type": request.headers.get("content-type", "application/json"),
+                    **(
+                        {"authorization": request.headers["authorization"]}
+                        if "authorization" in request.headers
+                        else {}
+                    ),
+                },
             )
         return Response(answer.content, answer.status_code, media_type=answer.headers.get("content-type"))
 
