@@ -291,10 +291,15 @@ class PreparedVersion(ControlBody):
     dossier: Annotated[str, Field(max_length=MAX_JSON_BYTES)]
 
 
-class Dossiers(ControlBody):
+class Preparation(ControlBody):
+    """What a bron school holds ready for one pupil: ``versions`` as dossier XML or as pupil data."""
+
     bron_brin: Brin
     pgn: Pgn
     state: Literal["ready", "not-ready", "not-allowed"] = "ready"
+
+
+class Dossiers(Preparation):
     versions: Annotated[list[PreparedVersion], Field(min_length=1, max_length=100)]
 
 
@@ -303,10 +308,7 @@ class PupilVersion(ControlBody):
     pupil: dict[str, Any]  # checked against conformance/pupil.schema.json by the control API
 
 
-class Pupils(ControlBody):
-    bron_brin: Brin
-    pgn: Pgn
-    state: Literal["ready", "not-ready", "not-allowed"] = "ready"
+class Pupils(Preparation):
     versions: Annotated[list[PupilVersion], Field(min_length=1, max_length=100)]
 
 
