@@ -52,6 +52,7 @@ bench: $(BENCH_STAMP)
 lint: install
 	$(BIN)/ruff check oso fixtures simulator conformance load reports osokit bench tests
 	$(BIN)/ruff format --check oso fixtures simulator conformance load reports osokit bench tests
+	$(BIN)/mypy  # what and how strictly: [tool.mypy] in pyproject.toml
 
 clean:
-	rm -rf $(VENV) $(OUT) build *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(OUT) build *.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -466,7 +466,7 @@ def leerling_of(xml: str | bytes) -> etree._Element:
         raise NotADossier(f"not well-formed XML: {exc}") from None
     found = root.xpath("/od:dossier/od:huidigeschool/od:leerling", namespaces=NS)
     if not found:
-        raise NotADossier(f"no /dossier/huidigeschool/leerling in namespace {DOSSIER} (root: {root.tag})")
+        raise NotADossier(f"no /dossier/huidigeschool/leerling in namespace {DOSSIER} (root: {etree.QName(root).text})")
     return found[0]
 
 
@@ -491,7 +491,7 @@ def _nodes(context: etree._Element, block: Block) -> list[etree._Element]:
     found = context.xpath(block.xpath, namespaces=NS)
     if block.groups is None:
         return found
-    groups = []
+    groups: list[etree._Element] = []
     for container in found:  # the children cut into groups at each <groups> element, each under a copy
         for child in container:
             if etree.QName(child).localname == block.groups or not groups:
@@ -513,7 +513,7 @@ def _path(node: etree._Element) -> str:
     if group is None:
         return readable_path(node)
     below = readable_path(node).split("/")[len(readable_path(group).split("/")) :]
-    return "/".join([group.get(_GROUP), *below])
+    return "/".join([group.get(_GROUP, ""), *below])
 
 
 def _read_block(context: etree._Element, block: Block) -> Any:

@@ -40,7 +40,7 @@ def expect(ok: object, expected: str, found: str, *, where: str | None = None, m
         fail(expected, found, where=where, messages=messages)
 
 
-class NotTestable(pytest.skip.Exception):  # type: ignore[name-defined,misc]
+class NotTestable(pytest.skip.Exception):  # type: ignore[name-defined]
     """This check cannot be judged with this LAS or adapter: why, and what would make it testable."""
 
     def __init__(self, reason: str, remedy: str) -> None:

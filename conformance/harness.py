@@ -35,7 +35,7 @@ from simulator.testing import World
 
 TRANSFERS = tuple(TransferKind)
 ROLES = tuple(Role)
-SECTORS = {kind: kind.sectors for kind in TransferKind}  # (bron, doel) per transfer
+SECTORS: dict[str, tuple[str, str]] = {kind: kind.sectors for kind in TransferKind}  # (bron, doel) per transfer
 COHORT = {"povo": 30, "popo": 10, "vovo": 10, "binnenbrin": 5}
 STRANGER = "andere-leverancier"  # a vendor with a certificate of the run's CA that no school mandated
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

@@ -333,7 +333,7 @@ class RunOptions:
     @classmethod
     def from_values(cls, get: Callable[[str], Any], *, pytest: bool = False) -> RunOptions:
         """The options from parsed arguments: ``get(dest)`` is ``getattr(namespace, dest)`` or ``config.getoption``."""
-        values = {}
+        values: dict[str, Any] = {}
         for f, flag in _flags(pytest):
             value = get(_dest(f.name, pytest))
             values[f.name] = tuple(value or ()) if flag.repeat else value

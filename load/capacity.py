@@ -202,7 +202,8 @@ class _Sampler(threading.Thread):
 
     def __init__(self, simulator_pid: int) -> None:
         super().__init__(name="osokit-cpu", daemon=True)
-        self.simulator_pid, self.locust_pids = simulator_pid, []
+        self.simulator_pid = simulator_pid
+        self.locust_pids: list[int] = []
         self.samples: list[tuple[float, float, list[float], float, float]] = []
         self.stopping = threading.Event()
 

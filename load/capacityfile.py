@@ -34,7 +34,7 @@ import gevent
 import httpx
 from locust import FastHttpUser, LoadTestShape, constant, events, task
 from locust.exception import StopUser
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import MasterRunner, Runner, WorkerRunner
 from locust.stats import calculate_response_time_percentile, diff_response_time_dicts
 
 from load import checks, knee, slo
@@ -132,7 +132,11 @@ class DoelSchool(FastHttpUser):
             raise StopUser(f"{url} is not a loopback address: give --allow-remote to send there")
         call = Call.of(url, request)  # encoded with its headers as every osokit sender does; locust measures the POST
         with self.client.post(
-            url, data=call.body, headers=dict(call.headers), name=name(step, what), catch_response=True
+            url,
+            data=call.body,  # type: ignore[arg-type]  # locust types data as str | dict; bytes go out as they are
+            headers=dict(call.headers),
+            name=name(step, what),
+            catch_response=True,
         ) as response:
             try:
                 if response.status_code in (0, None):
@@ -203,7 +207,7 @@ class DoelSchool(FastHttpUser):
         ok = closed is not None and best == faults.GESLAAGD
         _flow(step, "transfer", started, None if ok else f"ended {best}")
 
-    def served(self, outcome: object, pgn: str) -> None:
+    def served(self, outcome: t.DocumentResponse | OsoFault, pgn: str) -> None:
         """The cheap checks on a bron's answer for a pupil it prepared: a dossier, of this pupil."""
         if isinstance(outcome, OsoFault):
             raise Refused(f"refused a pupil it had prepared: {outcome.code}")
@@ -245,7 +249,8 @@ class VoIntake(FastHttpUser):
     def compose(self) -> list[tuple[str, list[str]]]:
         """An intake: pupils of several po schools of the simulator's cohort, at most PER_BRON_SCHOOL each."""
         assert _world is not None
-        size, intake = self.plan.batch or self.rng.randint(*INTAKE), []
+        size = self.plan.batch or self.rng.randint(*INTAKE)
+        intake: list[tuple[str, list[str]]] = []
         while (taken := sum(len(pgns) for _, pgns in intake)) < size:
             schools = collections.defaultdict(list)
             for pupil in _world.page(self.rng.randrange((_world.total + PAGE - 1) // PAGE)):
@@ -341,6 +346,8 @@ def closed_sessions(p: Plan) -> int:
 
 class Steps(LoadTestShape):
     """The ladder of offered loads, ``plan.step_s`` each; stops after the first step that does not hold."""
+
+    runner: Runner  # set by locust before the first tick (LoadTestShape says Runner | None)
 
     def __init__(self) -> None:
         super().__init__()

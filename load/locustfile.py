@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from locust import FastHttpUser, LoadTestShape, between, events, task
 from locust.exception import StopUser
+from locust.runners import Runner
 
 from load import checks, shapes
 from load.stats import figures, run_seconds
@@ -105,6 +106,7 @@ def world(user: FastHttpUser) -> World:
     global _world
     if _world is None:
         o = user.environment.parsed_options
+        assert user.host is not None, "osokit load always passes --host"
         _world = World(user.host, o.oso_profile, o.oso_seed)
     return _world
 
@@ -171,7 +173,11 @@ class OsoUser(FastHttpUser):
             raise StopUser(f"{url} is not a loopback address: osokit load stops rather than send there")
         call = Call.of(url, request)  # encoded with its headers as every osokit sender does; locust measures the POST
         with self.client.post(
-            url, data=call.body, headers=dict(call.headers), name=name, catch_response=True
+            url,
+            data=call.body,  # type: ignore[arg-type]  # locust types data as str | dict; bytes go out as they are
+            headers=dict(call.headers),
+            name=name,
+            catch_response=True,
         ) as response:
             if response.status_code in (0, None):
                 response.failure(response.error or "no answer")
@@ -342,9 +348,11 @@ class OsoShape(LoadTestShape):
     """--oso-shape over -u (the peak users), -r (spawn rate) and --run-time (the calendar's length)."""
 
     use_common_options = True
+    runner: Runner  # set by locust before the first tick (LoadTestShape says Runner | None)
 
     def tick(self) -> tuple[int, float] | tuple[int, float, list[type]] | None:
         o = self.runner.environment.parsed_options
+        assert o is not None, "locust parses the options before the first tick"
         duration = float(o.run_time or DEFAULT_SECONDS)
         elapsed = self.get_run_time()
         if elapsed >= duration:
@@ -355,5 +363,7 @@ class OsoShape(LoadTestShape):
         rate = float(o.spawn_rate or max(1.0, peak / 5))
         if moment.classes is None:
             return users, rate
-        chosen = [cls for cls in (DoelLas, BatchDoelLas, ReRequestLas, NotifyingBron) if cls.__name__ in moment.classes]
+        chosen: list[type] = [
+            cls for cls in (DoelLas, BatchDoelLas, ReRequestLas, NotifyingBron) if cls.__name__ in moment.classes
+        ]
         return users, rate, chosen

@@ -122,8 +122,7 @@ class ReplayLas(FastHttpUser):
 
     @task
     def transfer(self) -> None:
-        index = _share.next() if _share else None
-        if index is None:
+        if _share is None or (index := _share.next()) is None:
             raise StopUser()
         pupil = _share.world.pupil(index)
         body = {

@@ -92,7 +92,7 @@ class Simulator:
         if self.process is None:
             self.start()
         deadline = time.monotonic() + 300
-        assert self.process.stdout is not None
+        assert self.process is not None and self.process.stdout is not None
         for line in self.process.stdout:
             found = re.search(r"listening on (\S+)", line)
             if found:

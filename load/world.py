@@ -39,7 +39,7 @@ class World:
     def page(self, n: int) -> list[dict[str, Any]]:
         with self.lock:  # users of one process share the pages: each is fetched once
             if n not in self.pages:
-                params = {"profile": self.profile, "offset": n * PAGE, "limit": PAGE}
+                params: dict[str, str | int] = {"profile": self.profile, "offset": n * PAGE, "limit": PAGE}
                 self.pages[n] = self.http.get("/admin/cohort", params=params).json()["pupils"]
             return self.pages[n]
 

@@ -13,6 +13,7 @@ import dataclasses
 import sys
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -29,6 +30,14 @@ from oso.parsing import XmlError, parse
 from oso.xmlmodel import XmlFragment, namespace_of
 
 T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _per_class(fn: Callable[[type], R]) -> Callable[[type], R]:
+    """functools.cache for a function of a model class; typed so, as mypy does not take a class for Hashable."""
+    return cache(fn)
+
+
 # xs:dateTime may leave out the timezone; OSO is Dutch, so such a moment is read as Dutch time (and every
 # datetime in a model is aware: comparing it with another never fails).
 DUTCH_TIME = ZoneInfo("Europe/Amsterdam")
@@ -84,7 +93,7 @@ def _base_type(hint: Any) -> type:
     return typing.cast(type, hint)
 
 
-@cache
+@_per_class
 def _fields(cls: type) -> tuple[_Field, ...]:
     hints = typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
     own_ns = namespace_of(cls)
@@ -101,12 +110,12 @@ def _fields(cls: type) -> tuple[_Field, ...]:
     return tuple(out)
 
 
-@cache
+@_per_class
 def _element_fields(cls: type) -> tuple[_Field, ...]:
     return tuple(f for f in _fields(cls) if f.kind not in ("text", "attr"))
 
 
-@cache
+@_per_class
 def _match_names(cls: type) -> tuple[str, ...]:
     """The element name that announces each element field (the wrapper for a lijst)."""
     return tuple(f.wrapper_tag or f.tag for f in _element_fields(cls))
@@ -322,7 +331,8 @@ def _read_item(f: _Field, item: etree._Element) -> Any:
 
 def _read_groups(f: _Field, children: list[etree._Element]) -> tuple[tuple[Any, ...], int]:
     """Repeated inline groups (a class whose only element field is ``groups()``)."""
-    groups, i = [], 0
+    groups: list[Any] = []
+    i = 0
     while i < len(children):
         values: dict[str, Any] = {}
         nxt = _consume(f.type, children, i, values)
@@ -380,5 +390,7 @@ def decode(data: bytes | etree._Element) -> model.Dossier:
     """A dossier from XML bytes (parsed through the hardened parser) or a parsed root element."""
     root = parse(data) if isinstance(data, bytes) else data
     if root.tag != _PREFIX + "dossier":
-        raise CodecError(f"root element is {root.tag}, expected {{{DOSSIER}}}dossier", root.sourceline or 0)
+        raise CodecError(
+            f"root element is {etree.QName(root).text}, expected {{{DOSSIER}}}dossier", root.sourceline or 0
+        )
     return _read_object(model.Dossier, root)

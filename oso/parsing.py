@@ -30,7 +30,7 @@ class XmlError(OsokitError):
         return f"line {self.line}: {self.message}" if self.line else self.message
 
 
-def _parser(**extra: bool) -> etree.XMLParser:
+def _parser(*, remove_blank_text: bool = False) -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -39,7 +39,7 @@ def _parser(**extra: bool) -> etree.XMLParser:
         huge_tree=False,
         remove_comments=False,
         remove_pis=True,
-        **extra,
+        remove_blank_text=remove_blank_text,
     )
 
 

@@ -190,7 +190,7 @@ def profile_of(overdrachtsoort: str | None, overstap: str | None) -> Profile | N
     if overdrachtsoort == "overdrachtbinnenbrin":
         return Profile.BINNENBRIN
     if overdrachtsoort == "overstapdossier" and overstap in {o.value for o in Overstap}:
-        return Profile(overstap.lower())  # type: ignore[union-attr]
+        return Profile(overstap.lower())
     if overdrachtsoort == "swv-dossier" and overstap in SWV_OVERSTAP:
-        return Profile(overstap.lower())  # type: ignore[union-attr]
+        return Profile(overstap.lower())
     return None

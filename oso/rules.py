@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
+from typing import TypedDict
 
 from lxml import etree
 
@@ -138,11 +139,13 @@ def _rule(
     *,
     kinds: frozenset[str | None] = frozenset(),
     overstap: frozenset[str] = frozenset(),
-    **kw: object,
+    level: Level = Level.MUST,
+    source: str = EDUSTANDAARD,
+    also: tuple[str, ...] = (),
 ) -> Rule:
     if rule_id in RULES:
         raise ValueError(f"rule {rule_id} registered twice")
-    rule = RULES[rule_id] = Rule(rule_id, text, **kw)  # type: ignore[arg-type]
+    rule = RULES[rule_id] = Rule(rule_id, text, level, source, also)
     if offending is not None:
         CHECKS.append(Check(rule, offending, kinds, overstap))
     return rule
@@ -180,27 +183,27 @@ POVO = frozenset({"POVO"})
 
 # --- metadata -----------------------------------------------------------------------------------
 for _kind, _kinds in (("OVa", OVa), ("OVb", OVb), ("PaO", PaO)):
-    _source = {"source": EDUSTANDAARD_PAO} if _kinds is PaO else {}
+    _source = EDUSTANDAARD_PAO if _kinds is PaO else EDUSTANDAARD
     _rule(
         f"{_kind}.MD01",
         "The dossier has a LAS part: deeldossier is LAS or LASLVS.",
         f"{MD}/od:deeldossier[not(.='LAS' or .='LASLVS')]",
         kinds=_kinds,
-        **_source,
+        source=_source,
     )
     _rule(
         f"{_kind}.MD02",
         "validatieversie is 2019.1.1 for this version of the rules.",
         f"{MD}/od:validatieversie[.!='2019.1.1']",
         kinds=_kinds,
-        **_source,
+        source=_source,
     )
     _rule(
         f"{_kind}.MD03",
         "The dossier carries the categorie_uitlevering block.",
         f"{MD}[not(od:categorie_uitlevering)]",
         kinds=_kinds,
-        **_source,
+        source=_source,
     )
 _rule("OVa.OS01", "An overstapdossier states its overstap type.", f"{MD}[not(od:overstap)]", kinds=OVa)
 _rule(
@@ -647,7 +650,12 @@ for _cat in CATEGORY_CONTENT:
     CHECKS.append(Check(_os, _content(_cat), when=_declared(_cat.value, Uitlevering.OPT_UIT.value)))
 
 
-def _profile_facts(profile: Profile) -> dict[str, frozenset[str | None] | frozenset[str]]:
+class _ProfileFacts(TypedDict, total=False):
+    kinds: frozenset[str | None]
+    overstap: frozenset[str]
+
+
+def _profile_facts(profile: Profile) -> _ProfileFacts:
     if profile.overstap is None:  # binnen-BRIN: any overstap type
         return {"kinds": frozenset({profile.overdrachtsoort})}
     return {"kinds": frozenset({profile.overdrachtsoort}), "overstap": frozenset({profile.overstap})}
@@ -677,10 +685,10 @@ for _profile, _table in PROFILE_CATEGORIES.items():
                 when=_misdeclared(_c.value, _u),
                 **_profile_facts(_profile),
             )
-        )  # type: ignore[arg-type]
+        )
     _forbidden = [c for c, u in _table.items() if u is Uitlevering.VERBODEN]
     if _forbidden:
-        CHECKS.append(Check(_cat02, " | ".join(_content(c) for c in _forbidden), **_profile_facts(_profile)))  # type: ignore[arg-type]
+        CHECKS.append(Check(_cat02, " | ".join(_content(c) for c in _forbidden), **_profile_facts(_profile)))
 
 
 # --- running the rules --------------------------------------------------------------------------

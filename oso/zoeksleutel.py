@@ -29,7 +29,8 @@ _NINE_DIGITS = re.compile(r"(?<!\d)\d{9}(?!\d)")
 
 
 class Scheme(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...  # read-only: the schemes are frozen dataclasses
 
     def zoeksleutel(self, pgn: str) -> str: ...
 

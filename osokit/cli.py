@@ -443,7 +443,7 @@ def check_mutants(args: argparse.Namespace) -> None:
 def conformance_mutants(args: argparse.Namespace) -> int:
     import time
 
-    from conformance.run import SETUP_ERROR, run, run_mutants
+    from conformance.run import SETUP_ERROR, MutantResult, run, run_mutants
     from simulator.mutants import MUTANTS, conformance_mutants
 
     names = args.only or (list(MUTANTS) if args.list else conformance_mutants())
@@ -465,13 +465,14 @@ def conformance_mutants(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return SETUP_ERROR if reference.code == SETUP_ERROR else EXIT_FAILED
+    assert reference.results is not None, "a run that passed has results"
     print(
         f"reference LAS: PASS ({reference.results.summary.total} checks); running {len(names)} mutants, "
         f"{args.jobs or os.cpu_count()} at a time",
         file=sys.stderr,
     )
 
-    def show(r: object) -> None:
+    def show(r: MutantResult) -> None:
         verdict = (
             ("CAUGHT by " + ", ".join(r.caught_by)) if r.caught else f"SURVIVED{': ' + r.error if r.error else ''}"
         )

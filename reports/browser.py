@@ -186,9 +186,10 @@ def _load_netlog(path: Path) -> dict[str, Any]:
     text = path.read_text(encoding="utf-8", errors="replace")
     for suffix in ("", "]}", "{}]}"):
         try:
-            return json.loads(text.rstrip().rstrip(",") + suffix)
+            netlog: dict[str, Any] = json.loads(text.rstrip().rstrip(",") + suffix)
         except json.JSONDecodeError:
             continue
+        return netlog
     raise BrowserError(f"{path}: not a Chromium net log")
 
 

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
 
-from reports.i18n import DEFAULT, words
+from reports.i18n import DEFAULT, Words, words
 from reports.results import SCHEMA_VERSION, Results, RuleResult
 from reports.text import expected_found, first_line, pretty_xml, printable, shorten
 
@@ -230,7 +231,7 @@ def _read_as(results: Results) -> str:
     return f"{results.schema}, judged again as {SCHEMA_VERSION}"
 
 
-def _why(results: Results, w) -> str:  # noqa: ANN001 - reports.i18n.Words
+def _why(results: Results, w: Words) -> str:
     summary, verdict, stopped = results.summary, results.summary.verdict, results.run.stopped
     if verdict == "pass":
         why = w.t("why.pass")
@@ -253,7 +254,7 @@ def _why(results: Results, w) -> str:  # noqa: ANN001 - reports.i18n.Words
     return why
 
 
-def _pairs(items: dict[str, object]) -> list[tuple[str, str]]:
+def _pairs(items: Mapping[str, object]) -> list[tuple[str, str]]:
     """Key and value as results.json has them (null, true, false), sorted by key."""
     return [
         (key, "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value))

@@ -45,10 +45,10 @@ def junit_xml(results: Results) -> bytes:
         "skipped": str(counts["skipped"] + len(without_checks)),
         "time": _seconds(results.run.duration_s),
     }
-    root = etree.Element("testsuites", {"name": SUITE_NAME, **totals})
-    suite = etree.SubElement(
-        root, "testsuite", {"name": SUITE_NAME, **totals, "timestamp": _timestamp(results.run), "id": "0"}
-    )
+    attrs = {"name": SUITE_NAME, **totals}  # built apart: lxml's stubs type an inline attribute dict too narrowly
+    root = etree.Element("testsuites", attrs)
+    attrs = {**attrs, "timestamp": _timestamp(results.run), "id": "0"}
+    suite = etree.SubElement(root, "testsuite", attrs)
     _properties(suite, _suite_properties(results))
     for item in without_checks:
         suite.append(_untested_case(item, rules.get(item.rule), results.run))
@@ -77,7 +77,7 @@ def not_tested(item: Untested) -> str:
 
 def _untested_case(item: Untested, rule: RuleResult | None, run: Run) -> etree._Element:
     """A rule that applies but had no check that ran: a skipped testcase, so CI counts it as not tested."""
-    roles = [r for r in (rule.roles if rule else ()) if r in run.roles] or ["dossier"]
+    roles: list[str] = [r for r in (rule.roles if rule else ()) if r in run.roles] or ["dossier"]
     case = etree.Element(
         "testcase",
         {

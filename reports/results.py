@@ -612,7 +612,7 @@ class SchemaFeatureError(OsokitError, RuntimeError):
 def schema(version: str = SCHEMA_VERSION) -> dict[str, Any]:
     """A results schema, read once from ``reports/schemas`` and checked to be within the subset."""
     path = SCHEMA_PATH if version == SCHEMA_VERSION else SCHEMA_PATHS[version]
-    loaded = json.loads(path.read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     _check_subset(loaded, "#")
     if loaded.get("properties", {}).get("schema", {}).get("const") != version:
         raise SchemaFeatureError(f"{path}: properties.schema.const is not {version!r}")

@@ -137,7 +137,7 @@ def _adres(a: Data) -> m.Adres:
 
 
 def _communicatie(c: Data) -> m.Communicatie:
-    nummer = PLACEHOLDER.get(c["soort"], c["nummer"]) if c.get("geheim") else c["nummer"]
+    nummer = (PLACEHOLDER.get(c["soort"]) or c["nummer"]) if c.get("geheim") else c["nummer"]
     return m.Communicatie(
         soort=c["soort"],
         aanduiding=c.get("aanduiding"),

@@ -395,6 +395,7 @@ class ReferenceLas:
 
     def close_session(self, transfer: Transfer, best_rk: str | None, doel_rk: str) -> None:
         """afmelding, exactly once, with the best result over all aanleverpunten asked."""
+        assert transfer.sessie_id is not None, "afmelding follows a granted overdracht"
         try:
             self.call_tc_committed(
                 t.AfmeldingRequest(

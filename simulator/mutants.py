@@ -704,8 +704,9 @@ class DropsEindtoetsresultaat(_EditsXml):
     profiles = (Profile.POVO,)
 
     def change(self, root: etree._Element, leerling: etree._Element) -> None:
-        for result in leerling.iterfind(f"{{{DOSSIER}}}eindtoets_basisonderwijs/{{{DOSSIER}}}eindtoetsresultaat"):
-            result.getparent().remove(result)
+        for eindtoets in leerling.iterfind(f"{{{DOSSIER}}}eindtoets_basisonderwijs"):
+            for result in eindtoets.findall(f"{{{DOSSIER}}}eindtoetsresultaat"):
+                eindtoets.remove(result)
 
 
 @mutant("bron-sends-vir", "still sends verwijsindex (vir) data, a block the 2019 gegevensset dropped", "bron")

@@ -154,6 +154,7 @@ class Catalogue:
 
     def versions(self, pupil: Pupil) -> list[Version]:
         """Every version of the pupil's dossier, oldest first (availability is the caller's call)."""
+        assert pupil.profile is not None, "a generated pupil"  # a prepared pupil's versions are stored
         out = []
         for number in range(1, pupil.versions + 1):
             item = next(

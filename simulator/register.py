@@ -134,9 +134,13 @@ class Register:
 
     def restore(self, snapshot: tuple[dict[str, Vendor], dict[str, School], dict[str, Endpoint]]) -> None:
         """Back to a :meth:`snapshot`, in place (others hold these dicts)."""
-        for current, saved in zip((self.vendors, self.schools, self.endpoints), snapshot, strict=True):
-            current.clear()
-            current.update(saved)
+        vendors, schools, endpoints = snapshot
+        self.vendors.clear()
+        self.vendors.update(vendors)
+        self.schools.clear()
+        self.schools.update(schools)
+        self.endpoints.clear()
+        self.endpoints.update(endpoints)
 
     def as_dict(self) -> dict[str, Any]:
         return {

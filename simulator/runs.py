@@ -186,8 +186,8 @@ class RunManager:
         if lang not in LANGS:
             raise RunError(f"lang '{str(lang)[:20]}': use one of {', '.join(LANGS)}")
         with self._lock:
-            if self.current() is not None:
-                raise RunError(f"run {self._running.id} is still going: one run at a time", 409)
+            if (running := self.current()) is not None:
+                raise RunError(f"run {running.id} is still going: one run at a time", 409)
             self._prune()
             run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
             folder = self.root / run_id

@@ -24,7 +24,7 @@ from simulator.access import Access, AccessError
 from simulator.app import create_app
 from simulator.service import Config, Simulator
 from simulator.store import StoreUnavailable, storage_error
-from simulator.tls import CertAwareHttpProtocol, uvicorn_ssl_options
+from simulator.tls import CertAwareHttpProtocol, SslOptions, uvicorn_ssl_options
 
 LOOPBACK_NAMES = ("localhost",)
 LISTEN_BACKLOG = 2048  # connections the kernel queues for accepting
@@ -116,7 +116,7 @@ def prepare(
         )
     except AccessError as exc:
         raise ServeError(str(exc)) from None
-    tls_options: dict[str, object] = {}
+    tls_options: SslOptions = {}
     if config.tls:
         from simulator.pki import Pki, PkiError
 
@@ -149,7 +149,7 @@ def prepare(
         timeout_keep_alive=30,
         timeout_graceful_shutdown=5,
         **tls_options,
-    )  # type: ignore[arg-type]
+    )
     return Prepared(simulator, Server(uv_config, simulator), sock, url, access)
 
 

@@ -213,7 +213,8 @@ def _session_where(f: Search) -> tuple[str, list[Any]]:
 
 
 def _message_where(f: Search) -> tuple[str, list[Any]]:
-    clauses, args = ["1"], []
+    clauses: list[str] = ["1"]
+    args: list[str | None] = []
     if f.text:
         clauses.append(
             "instr(lower(coalesce(sessie_id, '') || ' ' || endpoint || ' ' || coalesce(operation, '') || "
@@ -623,7 +624,8 @@ class Store:
         limit: int = 100,
         with_body: bool = False,
     ) -> list[dict[str, Any]]:
-        clauses, args = ["id > ?"], [after]
+        clauses = ["id > ?"]
+        args: list[int | str] = [after]
         for column, value in (
             ("sessie_id", sessie_id and sessie_id.lower()),
             ("operation", operation),

@@ -26,7 +26,7 @@ import ssl
 import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from cryptography import x509
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -104,11 +104,13 @@ class CertAware:
         return app_then_settle
 
 
-class CertAwareH11Protocol(CertAware, Guarded, H11Protocol):
+# ignore[misc]: uvicorn's protocols, and these mixins over them, take the asyncio.Transport that
+# asyncio.BaseProtocol.connection_made types as BaseTransport.
+class CertAwareH11Protocol(CertAware, Guarded, H11Protocol):  # type: ignore[misc]
     """uvicorn's pure-Python h11 protocol, cert-aware and guarded against slow and silent clients."""
 
 
-class CertAwareHttpProtocol(CertAware, Guarded, _Fastest):  # type: ignore[misc,valid-type]
+class CertAwareHttpProtocol(CertAware, Guarded, _Fastest):  # type: ignore[misc]
     """uvicorn's httptools protocol (h11 when httptools is missing), cert-aware and guarded against slow
     and silent clients (simulator/connections.py): what the simulator serves with."""
 
@@ -130,7 +132,14 @@ def with_extensions(app: App, extensions: Mapping[str, object]) -> App:
     return app_with_extensions
 
 
-def uvicorn_ssl_options(pki: Pki) -> dict[str, object]:
+class SslOptions(TypedDict, total=False):
+    ssl_keyfile: str
+    ssl_certfile: str
+    ssl_ca_certs: str
+    ssl_cert_reqs: int
+
+
+def uvicorn_ssl_options(pki: Pki) -> SslOptions:
     """``uvicorn.Config`` keywords for HTTPS where a client certificate is optional but, if sent, must verify.
 
     Optional rather than required so a request without a certificate reaches the app, which answers with
