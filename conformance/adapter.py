@@ -219,9 +219,8 @@ class HttpAdapter(VendorAdapter):
     def info(self) -> VendorInfo:
         response = self._call("GET", "/info")
         if response.status_code != 200:
-            hint = " (a control API that asks for a token: --control-token-file FILE)" * (
-                response.status_code in (401, 403)
-            )
+            asks_token = response.status_code in (401, 403)
+            hint = " (a control API that asks for a token: --control-token-file FILE)" if asks_token else ""
             raise AdapterError(f"control API GET /info: HTTP {response.status_code}: {response.text[:300]}{hint}")
         try:
             data = response.json()
