@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -32,12 +33,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from conformance.adapter import AdapterError, HttpAdapter, VendorInfo
+from conformance.adapter import AdapterError, HttpAdapter, VendorInfo, control_headers
 from load import knee, slo
 from load.demand import Demand
 from load.plan import Plan
 from load.report import role_document, write
 from load.run import HERE, LoadError, Simulator, _cpu_s, _progress, _requests_so_far
+from simulator.access import client_headers
 from simulator.server import is_loopback
 
 DEFAULT_SLO = "p99<250ms,errors=0,conformance=0"
@@ -72,6 +74,7 @@ class CapacityRun:
     cohort: int = 5_000  # doel: pupils of the simulator's po schools
     faults: Path | None = None
     seed: int = 0
+    control_token_file: Path | None = None  # what the vendor's control API asks for, if anything
     command: str = ""
 
     @property
@@ -96,14 +99,14 @@ def capacity(r: CapacityRun) -> int:
     r.out.mkdir(parents=True, exist_ok=True)
     for role in r.roles:
         Demand.of(role, schools=r.schools, share=r.share)  # a --schools that does not fit, before anything starts
-    adapter = HttpAdapter(r.target.rstrip("/"), timeout=300)
     try:
+        adapter = HttpAdapter(r.target.rstrip("/"), timeout=300, headers=control_headers(r.control_token_file))
         vendor = adapter.info()
     except AdapterError as exc:
         raise LoadError(f"--target {r.target}: {exc}") from None
     started = datetime.now().astimezone()
     with _simulator(r) as sim, _Sampler(sim.process.pid if sim.process else 0) as sampler:
-        admin = httpx.Client(base_url=sim.url, timeout=120)
+        admin = httpx.Client(base_url=sim.url, timeout=120, headers=client_headers(sim.token))
         _register(admin, vendor)
         scheme = admin.get("/admin/zoeksleutel/scheme").json()
         try:
@@ -116,6 +119,7 @@ def capacity(r: CapacityRun) -> int:
             context = _Context(
                 r,
                 sim.url,
+                sim.token or "",
                 admin,
                 adapter,
                 vendor,
@@ -172,7 +176,7 @@ def _simulator(r: CapacityRun) -> Iterator[Simulator]:
     args += [a for other in ("popo", "vovo", "binnenbrin") for a in ("--cohort", f"{other}=0")]
     args += ["--allow-remote"] * r.allow_remote
     print(f"starting a simulator on {r.host} in {r.out / 'simulator'} ...", file=sys.stderr)
-    with Simulator(r.out / "simulator", args, port=r.ports[0]) as sim:
+    with Simulator(r.out / "simulator", args, port=r.ports[0], token=secrets.token_urlsafe(32)) as sim:
         yield sim
 
 
@@ -322,6 +326,7 @@ class _Context:
 
     r: CapacityRun
     simulator: str
+    token: str  # the simulator's admin token: the workers' admin calls need it too (it travels in the plan)
     admin: httpx.Client
     adapter: HttpAdapter
     vendor: VendorInfo
@@ -334,6 +339,7 @@ def _plan(c: _Context, role: str, **given: Any) -> Plan:
     return Plan(
         role=role,
         simulator=c.simulator,
+        admin_token=c.token,
         target=c.r.target.rstrip("/"),
         rates=tuple(knee.ladder(role, c.r.max_rate)),
         step_s=c.r.step_s,

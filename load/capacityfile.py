@@ -45,6 +45,7 @@ from oso import transport as t
 from oso.errors import OsokitError
 from oso.exchange import Call
 from oso.faults import OsoFault
+from simulator.access import client_headers
 
 log = logging.getLogger("osokit.capacity")
 STEP = "osokit-step"
@@ -241,7 +242,7 @@ class VoIntake(FastHttpUser):
         self.rng = random.Random()
         if not allowed(self.plan, self.plan.target):
             raise StopUser(f"{self.plan.target} is not a loopback address: give --allow-remote")
-        _world = _world or World(self.plan.simulator, self.plan.profile, self.plan.seed)
+        _world = _world or World(self.plan.simulator, self.plan.profile, self.plan.seed, self.plan.admin_token)
         self.fetched: collections.deque[list[tuple[str, list[str]]]] = collections.deque(maxlen=5)
 
     wait_time = constant(0)  # intake after intake: a step is how many schools do this at once
@@ -339,7 +340,7 @@ _admin: httpx.Client | None = None
 def closed_sessions(p: Plan) -> int:
     """Sessions the simulator's Traffic Center closed with a result a doel wants (as doel, the LAS's own)."""
     global _admin
-    _admin = _admin or httpx.Client(base_url=p.simulator, timeout=60)
+    _admin = _admin or httpx.Client(base_url=p.simulator, timeout=60, headers=client_headers(p.admin_token))
     results = _admin.get("/admin/stats").json()["resultaten"]
     return sum(results.get(r, 0) for r in (faults.GESLAAGD, faults.GEEN_NIEUWER_DOSSIER))
 

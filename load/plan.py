@@ -24,6 +24,7 @@ class Plan:
     rates: tuple[float, ...]  # the ladder of offered loads (load/knee.py)
     step_s: float
     max_rate: float
+    admin_token: str = ""  # the simulator's admin token, made for this run only: workers call its admin API
     slo: str = ""
     settle_s: float = 1.0  # after a step, wait this long for its last figures before judging it
     sample_s: float = 1.0  # the time series' window

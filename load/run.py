@@ -75,13 +75,21 @@ class Simulator:
     url: str = ""
     process: subprocess.Popen[str] | None = None
     port: int = 0
+    token: str | None = None  # an admin token for it (its data dir keeps the file), so it is guarded anywhere
 
     def start(self) -> None:
         """Launch without waiting, so several simulators can build their cohorts at once."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = (self.data_dir / "serve.log").open("w", encoding="utf-8")
+        guarded = []
+        if self.token:
+            token_file = self.data_dir / "admin.token"
+            token_file.touch(mode=0o600)
+            token_file.write_text(self.token, encoding="utf-8")
+            guarded = ["--admin-token-file", str(token_file)]
         self.process = subprocess.Popen(
             [sys.executable, "-m", "osokit.cli", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)]
+            + guarded
             + self.args,
             stdout=subprocess.PIPE,
             stderr=log,

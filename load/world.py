@@ -24,8 +24,8 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 class World:
     """The simulator's schools and a page-wise view of its cohort, fetched over the admin API."""
 
-    def __init__(self, host: str, profile: str, seed: int) -> None:
-        self.http = httpx.Client(base_url=host, timeout=60, headers=client_headers())  # $OSOKIT_ADMIN_TOKEN
+    def __init__(self, host: str, profile: str, seed: int, token: str | None = None) -> None:
+        self.http = httpx.Client(base_url=host, timeout=60, headers=client_headers(token))  # else $OSOKIT_ADMIN_TOKEN
         register = self.http.get("/admin/register").json()
         self.schools = {s["brin"]: s for s in register["schools"] if s.get("endpoints")}
         first = self.http.get("/admin/cohort", params={"profile": profile, "limit": 1}).json()

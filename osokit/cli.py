@@ -606,6 +606,7 @@ def check_capacity(args: argparse.Namespace) -> None:
     if not 1 <= args.step_duration <= 3600:
         raise invalid("--step-duration", f"{args.step_duration:g}s", "use 1s to 1h")
     args.faults = _fault_profile("--faults", args.faults)
+    _readable_file("--control-token-file", args.control_token_file)
 
 
 def load_capacity(args: argparse.Namespace) -> int:
@@ -633,6 +634,7 @@ def load_capacity(args: argparse.Namespace) -> int:
             cohort=args.cohort,
             faults=args.faults,
             seed=args.seed,
+            control_token_file=args.control_token_file,
             command=shlex.join(["osokit", *sys.argv[1:]]),
         )
     )
@@ -1025,6 +1027,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="doel: a fault profile for the simulator's schools and TC (file or shipped name)",
     )
     lc.add_argument("--seed", type=int, default=0, metavar="S")
+    lc.add_argument(
+        "--control-token-file",
+        type=Path,
+        metavar="FILE",
+        help="a file holding the token the LAS's control API asks for (Authorization: Bearer), as in "
+        "`osokit conformance run`; e.g. the admin token of an `osokit serve --vut ...` beyond loopback",
+    )
     lc.set_defaults(handler=load_capacity, check=check_capacity)
     lw = lds.add_parser("worker", help="locust worker(s) for a capacity run on another machine")
     lw.add_argument("--master", required=True, metavar="HOST:PORT", help="the capacity run's master, as it printed it")
