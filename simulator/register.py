@@ -23,6 +23,7 @@ from fixtures.generator import Size
 from oso.errors import UserError
 from oso.identifiers import is_valid_brin, is_valid_routeringskenmerk, is_valid_vestigingscode
 from oso.profiles import Profile
+from simulator.pki import ADMIN
 
 REFERENCE = "reference"  # the vendor id and URL marker of the built-in reference LAS
 SECTORS = ("po", "vo", "so", "swv")
@@ -206,8 +207,8 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     for i, raw in enumerate(data.get("vendor", []), start=1):
         where = f"vendor {i}"
         v = _take(raw, {"id", "name", "number"}, source, where)
-        if not is_vendor_id(v.get("id")):
-            raise _fail(source, where, "id must be lowercase letters, digits and dashes, e.g. vendor-a")
+        if refused := vendor_id_refused(v.get("id")):
+            raise _fail(source, where, refused)
         if v["id"] in register.vendors:
             raise _fail(source, where, f"vendor id '{v['id']}' is used twice")
         register.add_vendor(Vendor(v["id"], str(v.get("name", v["id"])), int(v.get("number", 100 + i))))
@@ -278,8 +279,14 @@ def _school(raw: dict[str, Any], register: Register, source: str, where: str) ->
     )
 
 
-def is_vendor_id(text: object) -> bool:
-    return isinstance(text, str) and _VENDOR_ID.fullmatch(text) is not None
+def vendor_id_refused(text: object) -> str | None:
+    """Why ``text`` cannot be a vendor id, or None. The admin certificate's name is not one: a vendor
+    holding a certificate by that name would be the admin (simulator/access.py)."""
+    if text == ADMIN:
+        return f"'{ADMIN}' is the admin certificate's name, not a vendor id"
+    if not isinstance(text, str) or _VENDOR_ID.fullmatch(text) is None:
+        return "a vendor id is lowercase letters, digits and dashes, e.g. vendor-a"
+    return None
 
 
 def is_endpoint_url(text: object) -> bool:
@@ -389,8 +396,8 @@ def parse_change(data: Any, register: Register) -> RegisterChange:
         raise ChangeRefused("a register change is a JSON object with a kind")
     kind = data.get("kind")
     if kind == "vendor":
-        if not is_vendor_id(data.get("id")):
-            raise ChangeRefused("a vendor needs an id of lowercase letters, digits and dashes, e.g. vendor-a")
+        if refused := vendor_id_refused(data.get("id")):
+            raise ChangeRefused(refused)
         if not isinstance(data.get("number"), int) or isinstance(data.get("number"), bool):
             raise ChangeRefused("a vendor needs a number (an integer: its part of the routeringskenmerk)")
         change = stored_change(data, register)

@@ -116,6 +116,7 @@ def test_admin_errors_are_json(world):
     ("change", "says"),
     [
         ({"kind": "vendor", "id": "Vendor A", "number": 7}, "lowercase letters"),
+        ({"kind": "vendor", "id": "osokit-admin", "number": 7}, "'osokit-admin' is the admin certificate's name"),
         ({"kind": "vendor", "id": "vendor-a"}, "number: Field required"),
         ({"kind": "vendor", "id": "vendor-a", "number": "7"}, "number: Input should be a valid integer"),
         ({"kind": "school", "brin": "12AB", "sector": "hbo"}, "sector must be one of"),

@@ -49,7 +49,8 @@ url = "https://127.0.0.1:9443/oso"
         ("[[school]]\nbrin = '1'", "school 1: brin '1' / vestiging '00' are not a BRIN"),
         ("[[school]]\nbrin = '12AB'\nvendor = 'nobody'", "vendor 'nobody' is not declared"),
         ("[[school]]\nbrin = '12AB'\n[[school.endpoint]]\nurl = 'ftp://x'", "must be http(s)"),
-        ("[[vendor]]\nid = 'Vendor A'", "vendor 1: id must be lowercase"),
+        ("[[vendor]]\nid = 'Vendor A'", "vendor 1: a vendor id is lowercase"),
+        ("[[vendor]]\nid = 'osokit-admin'", "vendor 1: 'osokit-admin' is the admin certificate's name"),
         ("[[pupil]]\nprofile = 'povo'", "every pupil needs a label"),
         ("[[pupil]]\nlabel = 'x'\nprofile = 'mbo'", "'mbo' is not a valid Profile"),
         ("this is not toml", "<scenario>:"),
@@ -96,6 +97,7 @@ def _with_vendor_a():
     ("data", "says", "missing"),
     [
         ({"kind": "vendor", "id": "Vendor A", "number": 7}, "lowercase letters", False),
+        ({"kind": "vendor", "id": "osokit-admin", "number": 7}, "the admin certificate's name", False),
         ({"kind": "vendor", "id": "vendor-a", "number": True}, "needs a number", False),
         ({"kind": "school", "brin": "12AB", "vendor": "nobody"}, "not in the register", False),
         ({"kind": "endpoint", "routeringskenmerk": "X" * 20, "active": False}, "no such routeringskenmerk", True),
