@@ -159,6 +159,11 @@ class VendorAdapter:
         """Make the LAS (as doel) run a full transfer per pupil; return when it has finished."""
         raise NotImplementedError
 
+    def rerun_steps(self, doel_brin: str, bron_brin: str, pgn: str, steps: list[str]) -> None:
+        """Make the LAS re-request a pupil it imported before (update) and run only these import steps on
+        the newer dossier; the other steps keep what they hold."""
+        raise NotSupported("this adapter cannot re-run single import steps", "an adapter that implements rerun_steps")
+
     def imported(self, doel_brin: str, pgn: str) -> Imported | None:
         """What the LAS imported of this pupil, or None when it imported nothing."""
         raise NotSupported("this adapter cannot read back imports", "an adapter that implements imported")
@@ -255,6 +260,10 @@ class HttpAdapter(VendorAdapter):
                 "overdrachtsoort": overdrachtsoort,
             },
         )
+
+    def rerun_steps(self, doel_brin: str, bron_brin: str, pgn: str, steps: list[str]) -> None:
+        body = {"doel_brin": doel_brin, "bron_brin": bron_brin, "pgns": [pgn], "update": True, "steps": steps}
+        self._call("POST", "/transfers", body)
 
     def imported(self, doel_brin: str, pgn: str) -> Imported | None:
         response = self._call("POST", "/imports", {"doel_brin": doel_brin, "pgn": pgn})

@@ -153,6 +153,27 @@ FLOW_RULES = (
         ("doel",),
     ),
     Rule(
+        "DOEL-STEP-01",
+        "Asked to re-run one import step on a newer dossier, the doel runs that step again with the newer data.",
+        OSOKIT,
+        "MUST",
+        ("doel",),
+    ),
+    Rule(
+        "DOEL-STEP-02",
+        "Re-running one import step leaves the other two steps as they were.",
+        OSOKIT,
+        "MUST",
+        ("doel",),
+    ),
+    Rule(
+        "DOEL-STEP-03",
+        "Re-running one import step never makes a second pupil record.",
+        OSOKIT,
+        "MUST",
+        ("doel",),
+    ),
+    Rule(
         "DOEL-VALID-01",
         "A dossier that fails the schema or the business rules is not imported.",
         OSOKIT,

@@ -136,6 +136,7 @@ def routes(sim: Simulator) -> list[Route]:
             list(asked.pgns),
             update=asked.update,
             overdrachtsoort=asked.overdrachtsoort,
+            steps=tuple(dict.fromkeys(asked.steps or IMPORT_STEPS)),  # each step once, in the order asked
         )
         return {
             "transfers": [

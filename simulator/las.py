@@ -283,10 +283,13 @@ class ReferenceLas:
         *,
         update: bool = False,
         overdrachtsoort: str = "overstapdossier",
+        steps: tuple[str, ...] = IMPORT_STEPS,
     ) -> list[Transfer]:
         """A collective request: one full transfer, one session, per pupil."""
         return [
-            await self.request_dossier(doel_brin, bron_brin, pgn, update=update, overdrachtsoort=overdrachtsoort)
+            await self.request_dossier(
+                doel_brin, bron_brin, pgn, update=update, overdrachtsoort=overdrachtsoort, steps=steps
+            )
             for pgn in pgns
         ]
 
@@ -300,11 +303,13 @@ class ReferenceLas:
         verzameldatum: datetime | None = None,
         bron_rk: str | None = None,
         update: bool = False,
+        steps: tuple[str, ...] = IMPORT_STEPS,
     ) -> Transfer:
         """One full transfer as the doel: session, every aanleverpunt asked, import, afmelding.
 
         ``update``: a re-request of a pupil imported before; the dossierVerzameldatum is the moment of
-        that import, so only a newer dossier (after the eindtoets) comes back.
+        that import, so only a newer dossier (after the eindtoets) comes back. ``steps``: the import
+        steps to run (a re-run of one step leaves the others as they are).
         """
         doel = self.doel_endpoint(doel_brin)
         transfer = Transfer(doel_brin, bron_brin, pupil_key(doel_brin, pgn))
@@ -345,7 +350,7 @@ class ReferenceLas:
             transfer.per_aanleverpunt.append((ap.routeringskenmerk, result))
         best_rk, transfer.resultaat = self.best_of(transfer.per_aanleverpunt)
         if best_rk in dossiers:
-            self.import_dossier(transfer, dossiers[best_rk])
+            self.import_dossier(transfer, dossiers[best_rk], steps)
         self.close_session(transfer, best_rk, doel.routeringskenmerk)
         return self._log(transfer)
 
@@ -375,8 +380,9 @@ class ReferenceLas:
         best = faults.best_result([r for _, r in results])
         return next(rk for rk, r in reversed(results) if r == best), best
 
-    def import_dossier(self, transfer: Transfer, dossier_xml: str) -> None:
-        """Validate, then import in three steps, each repeatable: a re-request updates, never duplicates."""
+    def import_dossier(self, transfer: Transfer, dossier_xml: str, steps: tuple[str, ...] = IMPORT_STEPS) -> None:
+        """Validate, then import in three steps, each repeatable on its own: a re-request updates, never
+        duplicates."""
         root, problems = checked(dossier_xml.encode(), dossier_schema())
         if root is None or failed(problems):
             transfer.problems += [p.format("dossier") for p in problems[:20]]
@@ -385,7 +391,7 @@ class ReferenceLas:
         now = self.clock.now().isoformat()
         with self.records.transaction():
             transfer.linked_to_existing = self.records.imported_before(transfer.doel_brin, transfer.pupil)
-            for step in IMPORT_STEPS:
+            for step in steps:
                 self.import_step(transfer, step, d, now)
                 transfer.imported.append(step)
 

@@ -146,9 +146,9 @@ class WorstResult(ReferenceLas):
         worst = max(results, key=lambda r: faults.RESULTATEN.index(r[1]))
         return worst
 
-    def import_dossier(self, transfer: Transfer, dossier_xml: str) -> None:
+    def import_dossier(self, transfer: Transfer, dossier_xml: str, steps: tuple[str, ...] = IMPORT_STEPS) -> None:
         if transfer.resultaat == GESLAAGD:
-            super().import_dossier(transfer, dossier_xml)
+            super().import_dossier(transfer, dossier_xml, steps)
 
 
 @mutant("doel-claims-success", "closes with OverdrachtGeslaagd even when the bron refused", "doel")
@@ -194,9 +194,41 @@ class DuplicateImport(ReferenceLas):
         super().import_step(transfer, step, d, now)
 
 
+@mutant("doel-steps-all-at-once", "asked to re-run one import step, runs all three", "doel")
+class StepsAllAtOnce(ReferenceLas):
+    def import_dossier(self, transfer: Transfer, dossier_xml: str, steps: tuple[str, ...] = IMPORT_STEPS) -> None:
+        super().import_dossier(transfer, dossier_xml, IMPORT_STEPS)
+
+
+@mutant("doel-step-runs-once", "never runs an import step again once it ran: a newer dossier's step is skipped", "doel")
+class StepRunsOnce(ReferenceLas):
+    def import_step(self, transfer: Transfer, step: str, d: Any, now: str) -> None:
+        _, done = self.records.imports_like(transfer.doel_brin, transfer.pupil)
+        if step not in done:
+            super().import_step(transfer, step, d, now)
+
+
+@mutant("doel-step-keeps-old-data", "re-runs an import step from the first dossier it fetched, not the newer", "doel")
+class StepKeepsOldData(ReferenceLas):
+    first: dict[tuple[str, str], str]  # (doel, pupil) -> the dossier first fetched: a cache never refreshed
+
+    def import_dossier(self, transfer: Transfer, dossier_xml: str, steps: tuple[str, ...] = IMPORT_STEPS) -> None:
+        cache = self.__dict__.setdefault("first", {})
+        kept = cache.setdefault((transfer.doel_brin, transfer.pupil), dossier_xml)
+        super().import_dossier(transfer, dossier_xml if steps == IMPORT_STEPS else kept, steps)
+
+
+@mutant("doel-step-new-record", "a re-run of one import step makes a new pupil record", "doel")
+class StepNewRecord(ReferenceLas):
+    def import_dossier(self, transfer: Transfer, dossier_xml: str, steps: tuple[str, ...] = IMPORT_STEPS) -> None:
+        if steps != IMPORT_STEPS:
+            transfer.pupil = f"{transfer.pupil[:16]}-{uuid.uuid4().hex[:7]}"
+        super().import_dossier(transfer, dossier_xml, steps)
+
+
 @mutant("doel-imports-invalid", "imports a dossier without validating it", "doel")
 class ImportsInvalid(ReferenceLas):
-    def import_dossier(self, transfer: Transfer, dossier_xml: str) -> None:
+    def import_dossier(self, transfer: Transfer, dossier_xml: str, steps: tuple[str, ...] = IMPORT_STEPS) -> None:
         from oso.codec import CodecError
 
         try:
@@ -204,7 +236,7 @@ class ImportsInvalid(ReferenceLas):
         except (CodecError, OsoFault, ValueError):
             return
         with self.records.transaction():
-            for step in IMPORT_STEPS:
+            for step in steps:
                 try:
                     self.import_step(transfer, step, d, self.clock.now().isoformat())
                     transfer.imported.append(step)
@@ -230,10 +262,13 @@ class OneSessionPerBatch(ReferenceLas):
         *,
         update: bool = False,
         overdrachtsoort: str = "overstapdossier",
+        steps: tuple[str, ...] = IMPORT_STEPS,
     ) -> list[Transfer]:
         done = []
         for pgn in pgns:
-            done.append(await self.request_dossier(doel_brin, bron_brin, pgn, overdrachtsoort=overdrachtsoort))
+            done.append(
+                await self.request_dossier(doel_brin, bron_brin, pgn, overdrachtsoort=overdrachtsoort, steps=steps)
+            )
             self.shared = self.shared or done[0].sessie_id
         self.shared = None
         return done

@@ -151,6 +151,7 @@ def path_id(request: Request, name: str) -> int:
 Text = Annotated[str, Field(max_length=200)]
 Brin = Annotated[str, Field(max_length=8)]
 Pgn = Annotated[str, Field(max_length=16)]
+ImportStep = Literal["personalia", "schoolloopbaan", "ondersteuning"]  # the three steps of an import
 Moment = Annotated[AwareDatetime, Field(strict=False)]  # ISO text with a timezone, e.g. 2026-03-02T09:00:00+01:00
 DAY = 86_400.0
 YEARS_100 = 100 * 366 * DAY
@@ -279,6 +280,8 @@ class ControlTransfers(ControlBody):
     pgns: Annotated[list[Pgn], Field(min_length=1, max_length=MAX_PUPILS)]
     update: bool = False
     overdrachtsoort: Text = "overstapdossier"
+    # the import steps to run (default: all three); a re-run of one step on a newer dossier
+    steps: Annotated[list[ImportStep], Field(min_length=1, max_length=3)] | None = None
 
 
 class ControlImports(ControlBody):

@@ -7,11 +7,13 @@ and judges what reached the simulator, and what the LAS says it imported.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pytest
 
-from conformance.adapter import NotSupported
+from conformance.adapter import Imported, NotSupported
 from conformance.expect import expect, not_testable
 from conformance.harness import TRANSFERS
 from conformance.scenarios.evidence import answered_ok, clear_pgns, exchanges, ids, of, sent_by
@@ -296,15 +298,15 @@ def _safe_imported(oso, doel, pupil):
         return NotSupported
 
 
-def _dossier_datum(found) -> date:
-    """The date of the dossier the personalia step last imported: optional in /imports, and what this rule
-    needs to see which dossier the pupil holds."""
-    value = found.steps.get("personalia", {}).get("dossier_datum")
+def _dossier_datum(found, step: str = "personalia") -> date:
+    """The date of the dossier an import step last imported: optional in /imports, and what these rules
+    need to see which dossier the pupil holds."""
+    value = found.steps.get(step, {}).get("dossier_datum")
     try:
         return date.fromisoformat(str(value)[:10])
     except ValueError:
         not_testable(
-            "POST /imports gives no dossier_datum for the personalia step "
+            f"POST /imports gives no dossier_datum for the {step} step "
             f"({'absent' if value is None else repr(value)}): which dossier the pupil holds is not known",
             "report, per import step, dossier_datum: the metadata/datum of the dossier it last imported (ISO date)",
         )
@@ -358,6 +360,117 @@ def test_re_requested_dossier_links_to_the_imported_pupil(oso, re_request):
         f"it still holds the first one (dossier_datum {update}, first {first})",
         where="POST /imports, step personalia",
         messages=ids(of(seen, "documentRequest")),
+    )
+
+
+IMPORT_STEPS = ("personalia", "schoolloopbaan", "ondersteuning")
+
+
+@dataclass(frozen=True)
+class StepRerun:
+    """One import step re-run on the update: what the LAS held before, after, and sent in between."""
+
+    step: str
+    seen: list
+    before: Any
+    after: Any
+    unsupported: NotSupported | None = None
+
+    def judged(self) -> tuple[Imported, Imported]:
+        """(before, after), or the check is not testable with this adapter."""
+        for why in (self.unsupported, *(x for x in (self.before, self.after) if isinstance(x, NotSupported))):
+            if why is not None:
+                not_testable(why.reason, why.remedy)
+        expect(
+            self.before is not None and self.after is not None,
+            "the pupil imported, before and after the step's re-run",
+            f"before: {'imported' if self.before else 'nothing'}, after: {'imported' if self.after else 'nothing'}",
+            where="POST /imports",
+            messages=ids(of(self.seen, "documentRequest")),
+        )
+        return self.before, self.after
+
+
+@pytest.fixture(scope="module", params=IMPORT_STEPS)
+def step_rerun(oso, request):
+    """Import the first dossier in full; after the eindtoets, re-request it and re-run one import step."""
+    step = request.param
+    oso.reset()
+    pupil, doel = oso.pupils["verzameldatum"], oso.doel_school("povo")
+    oso.adapter.request(doel.brin, pupil["bron_brin"], [pupil["pgn"]])
+    before = _safe_imported(oso, doel, pupil)
+    oso.prepare_update("verzameldatum")
+    mark = oso.mark()
+    try:
+        oso.adapter.rerun_steps(doel.brin, pupil["bron_brin"], pupil["pgn"], [step])
+    except NotSupported as exc:
+        oso.reset()
+        return StepRerun(step, [], before, None, exc)
+    seen = sent_by(exchanges(oso.messages(mark)), {doel.routeringskenmerk})
+    after = _safe_imported(oso, doel, pupil)
+    oso.reset()
+    return StepRerun(step, seen, before, after)
+
+
+def _times(found: Imported, step: str) -> int:
+    return int(found.steps.get(step, {}).get("times") or 0)
+
+
+@rule("DOEL-STEP-01")
+def test_one_import_step_runs_again_on_the_newer_dossier(step_rerun):
+    r = step_rerun
+    before, after = r.judged()
+    documents = ids(of(r.seen, "documentRequest"))
+    where = f"POST /imports, step {r.step}"
+    expect(
+        _times(after, r.step) == _times(before, r.step) + 1,
+        f"step {r.step} to run once more when asked to re-run it",
+        f"it ran {_times(before, r.step)} time(s) before and {_times(after, r.step)} after",
+        where=where,
+        messages=documents,
+    )
+    first, update = (_dossier_datum(found, r.step) for found in (before, after))
+    expect(
+        update > first,
+        f"step {r.step} to hold the newer dossier's data after its re-run",
+        f"it still holds the first dossier's (dossier_datum {update}, first {first})",
+        where=where,
+        messages=documents,
+    )
+
+
+@rule("DOEL-STEP-02")
+def test_re_running_one_import_step_leaves_the_others_alone(step_rerun):
+    r = step_rerun
+    before, after = r.judged()
+    changed = [
+        f"{other} ran {_times(before, other)} -> {_times(after, other)} time(s)"
+        for other in IMPORT_STEPS
+        if other != r.step
+        and (
+            _times(after, other) != _times(before, other)
+            or after.steps.get(other, {}).get("dossier_datum") != before.steps.get(other, {}).get("dossier_datum")
+        )
+    ]
+    expect(
+        not changed,
+        f"only step {r.step} re-run; the other steps as they were",
+        "; ".join(changed),
+        where="POST /imports",
+        messages=ids(of(r.seen, "documentRequest")),
+    )
+
+
+@rule("DOEL-STEP-03")
+def test_re_running_one_import_step_makes_no_second_pupil(step_rerun):
+    r = step_rerun
+    _, after = r.judged()
+    expect(
+        after.records == 1,
+        f"one pupil record after step {r.step} was re-run",
+        f"{after.records} pupil records",
+        where="POST /imports",
+        messages=ids(of(r.seen, "documentRequest")),
     )
 
 

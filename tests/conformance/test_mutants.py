@@ -58,3 +58,19 @@ def test_a_performance_mutant_breaks_no_rule_and_is_listed_as_such(tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     listed = osokit("conformance", "mutants", "--list", "--only", "bron-slow-document").stdout
     assert "(performance: not in the mutation run)" in listed
+
+
+def test_each_way_to_get_a_step_re_run_wrong_is_caught_by_its_rule(tmp_path):
+    """Step-wise import (DOEL-STEP-*): all three at once, a step never run again, a step run from the first
+    dossier, a second pupil record: each breaks the rule it should."""
+    expected = {
+        "doel-steps-all-at-once": "DOEL-STEP-02",
+        "doel-step-runs-once": "DOEL-STEP-01",
+        "doel-step-keeps-old-data": "DOEL-STEP-01",
+        "doel-step-new-record": "DOEL-STEP-03",
+    }
+    done = osokit("conformance", "mutants", *[a for m in expected for a in ("--only", m)], "--out", str(tmp_path))
+    assert done.returncode == 0 and done.stdout.strip().splitlines()[-1] == "mutation score: 4/4", done.stdout
+    report = {m["name"]: m for m in json.loads((tmp_path / "mutants.json").read_text())["mutants"]}
+    for name, rule in expected.items():
+        assert any(caught.startswith(rule) for caught in report[name]["caught_by"]), (name, report[name])

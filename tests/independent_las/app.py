@@ -206,7 +206,14 @@ class Las:
     # -- doel: one full transfer per pupil
 
     async def transfer(
-        self, client: httpx.AsyncClient, doel: SchoolConfig, bron_brin: str, pgn: str, update: bool, soort: str
+        self,
+        client: httpx.AsyncClient,
+        doel: SchoolConfig,
+        bron_brin: str,
+        pgn: str,
+        update: bool,
+        soort: str,
+        steps: tuple[str, ...] = STEPS,
     ) -> dict:
         sleutel = M.zoeksleutelPgnfrag(M.zoeksleutel(self.zoeksleutel(pgn)))
         request = M.overdrachtRequest(
@@ -246,7 +253,7 @@ class Las:
             outcomes.append((rk, *await self._fetch(client, soap.text(ap, "url"), ask, pgn, problems)))
         # the best result; of equal results the aanleverpunt asked last
         rk, resultaat, dossier = min(reversed(outcomes), key=lambda o: RESULTS.index(o[1]))
-        imported = self._import(doel.brin, pgn, dossier) if dossier is not None else []
+        imported = self._import(doel.brin, pgn, dossier, steps) if dossier is not None else []
         close = M.afmeldingRequest(
             M.sessieId(sessie),
             M.bronRouteringsKenmerk(rk),
@@ -282,16 +289,17 @@ class Las:
             return "InterneFout", None
         return "OverdrachtGeslaagd", dossier
 
-    def _import(self, doel_brin: str, pgn: str, dossier: etree._Element) -> list[str]:
-        """The three import steps; a pupil imported before is updated, never added twice."""
+    def _import(self, doel_brin: str, pgn: str, dossier: etree._Element, steps: tuple[str, ...]) -> list[str]:
+        """The import steps asked for (all three unless one is re-run); a pupil imported before is updated,
+        never added twice."""
         at = now()
         record = self.records.setdefault((doel_brin, pgn), Record(first_import=at))
-        record.parts = intake.parts(dossier)
-        datum = intake.datum(dossier)
-        for step in STEPS:
+        parts, datum = intake.parts(dossier), intake.datum(dossier)
+        for step in steps:
+            record.parts[step] = parts[step]
             done = record.steps.setdefault(step, {"times": 0})
             done.update(times=done["times"] + 1, dossier_datum=datum, updated=at.isoformat())
-        return list(STEPS)
+        return list(steps)
 
     def imported(self, doel_brin: str, pgn: str) -> dict | None:
         record = self.records.get((doel_brin, pgn))
@@ -376,7 +384,13 @@ async def transfers(request: Request) -> JSONResponse:
     if LAS.tc_url is None:
         raise BadRequest("PUT /setup first: this LAS does not know its Traffic Center yet")
     update, soort = bool(body.get("update", False)), body.get("overdrachtsoort") or "overstapdossier"
-    results = [await LAS.transfer(_client(), doel, bron_brin, str(pgn), update, soort) for pgn in pgns]
+    steps = body.get("steps") or list(STEPS)
+    if not isinstance(steps, list) or any(step not in STEPS for step in steps):
+        raise BadRequest(f"steps: a list of {', '.join(STEPS)}")
+    results = [
+        await LAS.transfer(_client(), doel, bron_brin, str(pgn), update, soort, tuple(dict.fromkeys(steps)))
+        for pgn in pgns
+    ]
     return JSONResponse({"transfers": results})
 
 
