@@ -139,6 +139,14 @@ FLOW_RULES = (
         ("doel",),
     ),
     Rule(
+        "DOEL-VERZ-03",
+        "A collective re-request (the update of many pupils after the eindtoets) asks for every pupil's update "
+        "with dossierVerzameldatum and links each to the pupil imported before.",
+        KN_VERZ,
+        "MUST",
+        ("doel",),
+    ),
+    Rule(
         "DOEL-IMPORT-01",
         "The doel imports all three parts: personalia and placement, school career, support.",
         OSOKIT,

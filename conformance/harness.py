@@ -37,6 +37,9 @@ TRANSFERS = tuple(TransferKind)
 ROLES = tuple(Role)
 SECTORS: dict[str, tuple[str, str]] = {kind: kind.sectors for kind in TransferKind}  # (bron, doel) per transfer
 COHORT = {"povo": 30, "popo": 10, "vovo": 10, "binnenbrin": 5}
+# scripted pupils (simulator/scenarios/default.toml) with an update after the eindtoets, at one bron school:
+# the re-request checks use the first, the collective re-request all three
+RE_REQUESTED = ("verzameldatum", "verzameldatum-2", "verzameldatum-3")
 STRANGER = "andere-leverancier"  # a vendor with a certificate of the run's CA that no school mandated
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -117,7 +120,8 @@ class Harness:
         self.pupils = {p["label"]: p for p in self.admin.get("/admin/pupils").json()["pupils"]}
         self.pgns = {p["pgn"] for p in self.pupils.values()}  # every pupil number the run gave the LAS
         self.clock_start = self.admin.get("/admin/clock").json()["now"]
-        self._date_first_version("verzameldatum")
+        for label in RE_REQUESTED:
+            self._date_first_version(label)
         self._second_aanleverpunt()
 
     def _pki(self) -> Pki | None:

@@ -194,6 +194,44 @@ class DuplicateImport(ReferenceLas):
         super().import_step(transfer, step, d, now)
 
 
+@mutant("doel-batch-update-first-only", "in a collective re-request, asks only the first pupil for the update", "doel")
+class BatchUpdateFirstOnly(ReferenceLas):
+    async def request_batch(
+        self,
+        doel_brin: str,
+        bron_brin: str,
+        pgns: list[str],
+        *,
+        update: bool = False,
+        overdrachtsoort: str = "overstapdossier",
+        steps: tuple[str, ...] = IMPORT_STEPS,
+    ) -> list[Transfer]:
+        return [
+            await self.request_dossier(
+                doel_brin, bron_brin, pgn, update=update and n == 0, overdrachtsoort=overdrachtsoort, steps=steps
+            )
+            for n, pgn in enumerate(pgns)
+        ]
+
+
+@mutant("doel-batch-update-new-pupils", "a collective re-request imports all but the first as new pupils", "doel")
+class BatchUpdateNewPupils(ReferenceLas):
+    batch_position = 0
+
+    async def request_batch(self, doel_brin: str, bron_brin: str, pgns: list[str], **how: Any) -> list[Transfer]:
+        done = []
+        for n, pgn in enumerate(pgns):
+            self.batch_position = n if how.get("update") else 0
+            done.append(await self.request_dossier(doel_brin, bron_brin, pgn, **how))
+        self.batch_position = 0
+        return done
+
+    def import_dossier(self, transfer: Transfer, dossier_xml: str, steps: tuple[str, ...] = IMPORT_STEPS) -> None:
+        if self.batch_position:
+            transfer.pupil = f"{transfer.pupil[:16]}-{uuid.uuid4().hex[:7]}"
+        super().import_dossier(transfer, dossier_xml, steps)
+
+
 @mutant("doel-steps-all-at-once", "asked to re-run one import step, runs all three", "doel")
 class StepsAllAtOnce(ReferenceLas):
     def import_dossier(self, transfer: Transfer, dossier_xml: str, steps: tuple[str, ...] = IMPORT_STEPS) -> None:

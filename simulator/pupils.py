@@ -32,7 +32,7 @@ from oso.identifiers import PupilNumberKind
 from oso.profiles import Profile
 from oso.zoeksleutel import Scheme
 from simulator.records import LasRecords, PreparedRow
-from simulator.register import Scenario, ScenarioError
+from simulator.register import Scenario, ScenarioError, ScriptedPupil
 
 SCRIPTED_BASE = 190_000  # scripted pupils use indexes above any cohort (185,000 per profile at most)
 LOCAL = timezone(timedelta(hours=1))  # Dutch winter time: dossiers are prepared at 10:00 local
@@ -97,15 +97,7 @@ class Catalogue:
                         f"(found {added} pupils in the first {SCRIPTED_BASE} indexes)"
                     )
         for n, scripted in enumerate(scenario.pupils):
-            index = SCRIPTED_BASE + 200 * n
-            while (
-                pupil := self._pupil(scripted.label, scripted.profile, index, scripted.case)
-            ).school not in self.schools:
-                index += 25  # the next group of 25 pupils goes to another school
-                if index >= SCRIPTED_BASE + 200 * (n + 1):
-                    raise ScenarioError(
-                        f"pupil {scripted.label}: no school of the register takes a {scripted.profile} pupil"
-                    )
+            pupil = self._scripted(scripted, n)
             self._add(
                 replace(
                     pupil,
@@ -118,6 +110,24 @@ class Catalogue:
                     label=scripted.label,
                 )
             )
+
+    def _scripted(self, scripted: ScriptedPupil, n: int) -> Pupil:
+        """The n-th scripted pupil, at a school of the register: the first of 200 indexes of its own that
+        lands there, or (``beside``) the next index at that earlier pupil's school."""
+        taken = {p.index for p in self.by_key.values()}
+        if scripted.beside is not None:
+            other = self.by_key[scripted.beside]
+            indexes = range(other.index + 1, other.index + 200)
+            wanted = other.school
+        else:
+            indexes = range(SCRIPTED_BASE + 200 * n, SCRIPTED_BASE + 200 * (n + 1), 25)  # 25 a school
+            wanted = None
+        for index in indexes:
+            pupil = self._pupil(scripted.label, scripted.profile, index, scripted.case)
+            if index not in taken and pupil.school in self.schools and wanted in (None, pupil.school):
+                return pupil
+        why = f"school {wanted} has no more room" if wanted else "no school of the register takes"
+        raise ScenarioError(f"pupil {scripted.label}: {why} a {scripted.profile} pupil")
 
     def _pupil(self, key: str, profile: Profile, index: int, case: str | None = None) -> Pupil:
         pgn, kind = pupil_number(self.seed, profile, index, force_onderwijsnummer=case == "onderwijsnummer")

@@ -81,6 +81,7 @@ class ScriptedPupil:
     versions: int = 1  # 2: a second dossier after the eindtoets (verzameldatum logic)
     invalid: bool = False  # an old dossier that fails the schema and the rules
     prepared: datetime | None = None  # klaargezet on this date (default: the dossier's own date)
+    beside: str | None = None  # at the same bron school as this earlier pupil (a collective request's batch)
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,10 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     pupils = tuple(_pupil(raw, source, f"pupil {i}") for i, raw in enumerate(data.get("pupil", []), start=1))
     if len({p.label for p in pupils}) != len(pupils):
         raise _fail(source, "pupil", "labels must be unique")
+    for i, p in enumerate(pupils):
+        earlier = {q.label: q.profile for q in pupils[:i]}
+        if p.beside is not None and earlier.get(p.beside) is not p.profile:
+            raise _fail(source, f"pupil {i + 1}", f"beside '{p.beside}' must name an earlier {p.profile} pupil")
     return Scenario(source, settings, register, pupils)
 
 
@@ -295,7 +300,8 @@ def is_endpoint_url(text: object) -> bool:
 
 
 def _pupil(raw: dict[str, Any], source: str, where: str) -> ScriptedPupil:
-    p = _take(raw, {"label", "profile", "size", "case", "state", "versions", "invalid", "prepared"}, source, where)
+    known = {"label", "profile", "size", "case", "state", "versions", "invalid", "prepared", "beside"}
+    p = _take(raw, known, source, where)
     try:
         profile, size = Profile(p.get("profile", "")), Size(p.get("size", "opt-out"))
     except ValueError as exc:
@@ -313,6 +319,7 @@ def _pupil(raw: dict[str, Any], source: str, where: str) -> ScriptedPupil:
         versions=int(p.get("versions", 1)),
         invalid=bool(p.get("invalid", False)),
         prepared=_datetime(p["prepared"], source, f"{where}.prepared") if "prepared" in p else None,
+        beside=str(p["beside"]) if "beside" in p else None,
     )
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from conformance.adapter import Imported, NotSupported
 from conformance.expect import expect, not_testable
-from conformance.harness import TRANSFERS
+from conformance.harness import RE_REQUESTED, TRANSFERS
 from conformance.scenarios.evidence import answered_ok, clear_pgns, exchanges, ids, of, sent_by
 from oso import faults
 from oso.parsing import parse
@@ -359,6 +359,55 @@ def test_re_requested_dossier_links_to_the_imported_pupil(oso, re_request):
         "the pupil to hold the updated dossier after the re-request",
         f"it still holds the first one (dossier_datum {update}, first {first})",
         where="POST /imports, step personalia",
+        messages=ids(of(seen, "documentRequest")),
+    )
+
+
+@pytest.fixture(scope="module")
+def collective_re_request(oso):
+    """Three pupils of one bron imported in one collective request; after the eindtoets, one collective
+    re-request of the three."""
+    oso.reset()
+    pupils, doel = [oso.pupils[label] for label in RE_REQUESTED], oso.doel_school("povo")
+    bron, pgns = pupils[0]["bron_brin"], [p["pgn"] for p in pupils]
+    oso.adapter.request(doel.brin, bron, pgns)
+    before = [_safe_imported(oso, doel, p) for p in pupils]
+    for label in RE_REQUESTED:
+        oso.prepare_update(label)
+    mark = oso.mark()
+    oso.adapter.request(doel.brin, bron, pgns, update=True)
+    seen = sent_by(exchanges(oso.messages(mark)), {doel.routeringskenmerk})
+    after = [_safe_imported(oso, doel, p) for p in pupils]
+    oso.reset()
+    return seen, list(zip(RE_REQUESTED, before, after, strict=True))
+
+
+@rule("DOEL-VERZ-03")
+def test_a_collective_re_request_updates_every_pupil_of_the_batch(oso, collective_re_request):
+    seen, pupils = collective_re_request
+    if any(NotSupported in (before, after) for _, before, after in pupils):
+        not_testable("this adapter cannot read back imports", "an adapter that implements imported (--adapter http)")
+    asked = [s for s in of(seen, "documentRequest") if s.message is not None]
+    without = [s for s in asked if s.message.dossier_verzameldatum is None]
+    expect(
+        bool(asked) and not without,
+        f"every documentRequest of the collective re-request of {len(pupils)} pupils to carry dossierVerzameldatum",
+        f"{len(without)} of {len(asked)} without it",
+        messages=ids(without or seen),
+    )
+    wrong = []
+    for label, before, after in pupils:
+        if before is None or after is None:
+            wrong.append(f"{label}: {'not imported' if before is None else 'nothing imported after'}")
+        elif after.records != 1:
+            wrong.append(f"{label}: {after.records} pupil records")
+        elif not _dossier_datum(after) > _dossier_datum(before):
+            wrong.append(f"{label}: still the first dossier (dossier_datum {_dossier_datum(after)})")
+    expect(
+        not wrong,
+        "each pupil of the batch to hold its update, linked to the pupil imported before (one record each)",
+        "; ".join(wrong),
+        where="POST /imports",
         messages=ids(of(seen, "documentRequest")),
     )
 

@@ -60,17 +60,23 @@ def test_a_performance_mutant_breaks_no_rule_and_is_listed_as_such(tmp_path):
     assert "(performance: not in the mutation run)" in listed
 
 
-def test_each_way_to_get_a_step_re_run_wrong_is_caught_by_its_rule(tmp_path):
-    """Step-wise import (DOEL-STEP-*): all three at once, a step never run again, a step run from the first
-    dossier, a second pupil record: each breaks the rule it should."""
+def test_each_way_to_get_a_collective_re_request_or_a_step_re_run_wrong_is_caught_by_its_rule(tmp_path):
+    """A collective re-request (DOEL-VERZ-03) that asks only its first pupil for the update or imports the
+    others as new pupils; step-wise import (DOEL-STEP-*): all three at once, a step never run again, a step
+    run from the first dossier, a second pupil record. Each breaks the rule it should."""
     expected = {
+        "doel-batch-update-first-only": "DOEL-VERZ-03",
+        "doel-batch-update-new-pupils": "DOEL-VERZ-03",
         "doel-steps-all-at-once": "DOEL-STEP-02",
         "doel-step-runs-once": "DOEL-STEP-01",
         "doel-step-keeps-old-data": "DOEL-STEP-01",
         "doel-step-new-record": "DOEL-STEP-03",
     }
     done = osokit("conformance", "mutants", *[a for m in expected for a in ("--only", m)], "--out", str(tmp_path))
-    assert done.returncode == 0 and done.stdout.strip().splitlines()[-1] == "mutation score: 4/4", done.stdout
+    assert (
+        done.returncode == 0
+        and done.stdout.strip().splitlines()[-1] == f"mutation score: {len(expected)}/{len(expected)}"
+    ), done.stdout
     report = {m["name"]: m for m in json.loads((tmp_path / "mutants.json").read_text())["mutants"]}
     for name, rule in expected.items():
         assert any(caught.startswith(rule) for caught in report[name]["caught_by"]), (name, report[name])

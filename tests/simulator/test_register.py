@@ -52,6 +52,7 @@ url = "https://127.0.0.1:9443/oso"
         ("[[vendor]]\nid = 'Vendor A'", "vendor 1: a vendor id is lowercase"),
         ("[[vendor]]\nid = 'osokit-admin'", "vendor 1: 'osokit-admin' is the admin certificate's name"),
         ("[[pupil]]\nprofile = 'povo'", "every pupil needs a label"),
+        ("[[pupil]]\nlabel = 'x'\nprofile = 'povo'\nbeside = 'y'", "pupil 1: beside 'y' must name an earlier povo"),
         ("[[pupil]]\nlabel = 'x'\nprofile = 'mbo'", "'mbo' is not a valid Profile"),
         ("this is not toml", "<scenario>:"),
     ],
@@ -144,3 +145,16 @@ def test_the_stored_form_of_each_change_round_trips():
         parse_change({"kind": "endpoint-add", "brin": brin, "url": "https://127.0.0.1:9/x"}, register),
     ):
         assert stored_change(change.as_dict(), register) == change
+
+
+def test_a_pupil_beside_another_is_at_its_bron_school():
+    text = "[register]\nsynthetic_regions = ['Noord', 'Midden', 'Zuid']\n" + "\n".join(
+        f"[[pupil]]\nlabel = '{label}'\nprofile = 'povo'\n{extra}"
+        for label, extra in (("a", ""), ("b", "beside = 'a'"), ("c", "beside = 'a'"), ("d", ""))
+    )
+    from oso import zoeksleutel
+    from simulator.pupils import Catalogue
+
+    pupils = Catalogue(parse_scenario(text), zoeksleutel.make("hmac-sha256", b"k" * 32)).by_key
+    assert pupils["b"].school == pupils["c"].school == pupils["a"].school
+    assert len({pupils[x].index for x in "abcd"}) == 4 and len({pupils[x].pgn for x in "abcd"}) == 4
