@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -29,12 +30,14 @@ from oso.exchange import AsyncTransport, Call, Transport
 from oso.faults import GESLAAGD, OsoFault
 from oso.identifiers import mask_pgn
 from oso.parsing import parse
+from oso.profiles import Profile
 from oso.schema import dossier_schema
 from oso.validation import checked, failed
 from oso.xmlmodel import XmlFragment
 from oso.zoeksleutel import Scheme
 from simulator import export
 from simulator.broker import Caller, authorise
+from simulator.calendar import RegionCalendar
 from simulator.clock import Clock
 from simulator.pupils import Pupil, PupilSource, Version
 from simulator.records import LasRecords, Transfer
@@ -81,12 +84,14 @@ class ReferenceLas:
         register: Register,
         scheme: Scheme,
         dossier_expiry: str = "08-01",
+        calendar: Mapping[str, RegionCalendar] | None = None,
     ) -> None:
         self.vendor, self.source, self.transport = vendor, source, transport
         self.records, self.clock, self.register = records, clock, register
         self.scheme = scheme  # how this LAS makes zoeksleutels: its TC's (set up through the control API)
         self.tc_url = IN_PROCESS_TC  # or the URL of a Traffic Center elsewhere
         self.expiry_month, self.expiry_day = (int(x) for x in dossier_expiry.split("-"))
+        self.calendar = calendar or {}  # per region: the counterpart schools' agreements (simulator/calendar.py)
 
     def handle(self, routeringskenmerk: str, request: object, caller: Caller) -> object:
         endpoint = self.register.endpoints.get(routeringskenmerk)
@@ -191,6 +196,10 @@ class ReferenceLas:
         available = [v for v in self.source.versions(pupil) if v.number == 1 or v.prepared <= now]
         if not available:
             raise OsoFault(faults.DOSSIER_NIET_GEREED, "no dossier prepared for this pupil")
+        region, calendar = self.calendar_of(pupil)
+        if calendar and pupil.profile is Profile.POVO and pupil.label is None:  # the generated spring wave
+            if not calendar.ready(available[0].prepared, now):
+                raise OsoFault(faults.DOSSIER_NIET_GEREED, f"po-vo dossiers of region {region} are not klaargezet yet")
         if req.dossier_verzameldatum is None:
             chosen = available[0]
         else:
@@ -202,9 +211,16 @@ class ReferenceLas:
                     f"{req.dossier_verzameldatum.isoformat()} (latest: {available[-1].prepared.isoformat()})",
                 )
             chosen = newer[-1]
-        if self.expired(chosen.prepared, now):
+        ends = calendar.expires(chosen.prepared) if calendar else None
+        if now.date() >= ends if ends else self.expired(chosen.prepared, now):
             raise OsoFault(faults.DOSSIER_VERLOPEN, f"prepared {chosen.prepared.date()}, expired after the summer")
         return chosen
+
+    def calendar_of(self, pupil: Pupil) -> tuple[str, RegionCalendar | None]:
+        """The region of the pupil's school and its agreements, if this LAS keeps to any."""
+        school = self.register.schools.get(pupil.school)
+        region = school.region if school else ""
+        return region, self.calendar.get(region)
 
     def serve(self, pupil: Pupil, version: Version) -> str:
         """The dossier as it goes out: the version as prepared."""

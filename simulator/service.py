@@ -117,6 +117,7 @@ class Simulator:
             register=self.register,
             scheme=self.scheme,
             dossier_expiry=self.scenario.settings.dossier_expiry,
+            calendar=self.scenario.settings.calendar if vendor == REFERENCE else None,  # never the vendor's LAS
         )
 
     def _transport(self, vendor: str) -> LasTransport:

@@ -173,7 +173,7 @@ def test_a_pupil_of_another_school_is_not_found(world):
 
 def test_dossiers_expire_after_the_summer(world):
     pupil, doel = world.pupil("povo"), world.school("vo")
-    world.admin.post("/admin/clock", json={"set": "2026-08-03T09:00:00+02:00"})
+    world.admin.post("/admin/clock", json={"set": "2026-09-01T09:00:00+02:00"})  # after every region's holiday
     granted = world.overdracht(pupil, doel)
     assert fault_code(world.document, pupil, doel, granted) == faults.DOSSIER_VERLOPEN
 
