@@ -1,55 +1,56 @@
-"""Regional agreements: per region, when po schools prepare (klaarzetten) their po-vo dossiers and when
-the summer holiday runs, which decides when a school year's dossiers expire.
+"""The counterpart schools' calendar: :mod:`oso.calendar`'s dates for each school's holiday region, with
+the scenario's own dates where it gives them (``[settings.calendar.<noord|midden|zuid>]``).
 
-The Netherlands has three holiday regions (noord, midden, zuid) with summer holidays that rotate
-each year, and po-vo agreements (the klaarzet date after the definitive schooladvies) are made per
-region. A scenario gives them per synthetic region of its register (``[settings.calendar.<region>]``);
-the simulator's counterpart bron schools then answer ``DossierNietGereed`` to a po-vo request
-before their region's klaarzet date and ``DossierVerlopen`` once their region's summer holiday is
-over. A region without a calendar keeps the national rule (``settings.dossier_expiry``). The vendor's
-own LAS is never held to a region's dates: its contract (docs/conformance.md) is the national rule.
+The simulator's bron schools keep to it: a generated po-vo dossier is not ready (``DossierNietGereed``)
+before its region's klaarzet date, and a dossier expires (``DossierVerlopen``) on the first day of
+the summer holiday after the school year it was prepared in. The vendor's LAS under test is never
+held to it: its contract (docs/conformance.md) is the national rule.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date
 
-MONTH_DAY = re.compile(r"(0[1-9]|1[0-2])-([0-2][0-9]|3[01])")
-
-
-def month_day(text: object) -> tuple[int, int] | None:
-    """``MM-DD`` as (month, day), or None when it is not one."""
-    found = MONTH_DAY.fullmatch(str(text))
-    return (int(found.group(1)), int(found.group(2))) if found else None
-
-
-def school_year(moment: datetime | date) -> int:
-    """The school year a moment falls in, by its first calendar year: 1 August Y to 31 July Y+1 is Y."""
-    return moment.year if moment.month >= 8 else moment.year - 1
-
-
-def on(year: int, md: tuple[int, int]) -> date:
-    """MM-DD in the school year starting in ``year``: August to December in it, January to July after it."""
-    return date(year if md[0] >= 8 else year + 1, *md)
+from oso import calendar
+from oso.calendar import Region, RegionCalendar
 
 
 @dataclass(frozen=True)
-class RegionCalendar:
-    """One region's dates, as MM-DD of the school year (August to July; the summer holiday after it)."""
+class RegionDates:
+    """A scenario's dates for one holiday region, in one school year (the one its dates fall in)."""
 
-    klaarzetten: tuple[int, int] | None = None  # po-vo dossiers are prepared from this day (spring)
-    summer: tuple[tuple[int, int], tuple[int, int]] | None = None  # the summer holiday after the school year
+    klaarzetten: date | None = None  # po-vo dossiers klaargezet by this day
+    ophalen: tuple[date, date] | None = None  # the main window in which vo schools fetch them
+    zomervakantie: date | None = None  # the first day of the summer holiday: dossiers expire on it
 
-    def ready(self, prepared: datetime, now: datetime) -> bool:
-        """A po-vo dossier prepared in a school year may go out from the region's klaarzet date on."""
-        return self.klaarzetten is None or now.date() >= on(school_year(prepared), self.klaarzetten)
+    @property
+    def school_year(self) -> int | None:
+        given = [d for d in (self.klaarzetten, *(self.ophalen or ()), self.zomervakantie) if d is not None]
+        years = {calendar.school_year_of(d) for d in given}
+        return years.pop() if len(years) == 1 else None
 
-    def expires(self, prepared: datetime) -> date | None:
-        """The day a dossier prepared in a school year expires: after the summer holiday that ends it."""
-        if self.summer is None:
+
+@dataclass(frozen=True)
+class Calendars:
+    """Per school (BRIN) its holiday region; per region the scenario's dates, over oso.calendar's."""
+
+    regions: Mapping[str, Region]
+    given: Mapping[Region, RegionDates]
+
+    def of(self, brin: str, school_year: int) -> RegionCalendar | None:
+        """The calendar of the school's region in that school year; None for a school without a region."""
+        region = self.regions.get(brin)
+        if region is None:
             return None
-        year = school_year(prepared) + 1  # the summer holiday after the school year lies in its second year
-        last = date(year, *self.summer[1])
-        return date.fromordinal(last.toordinal() + 1)
+        found = calendar.calendar(region, school_year)
+        own = self.given.get(region)
+        if own is None or own.school_year != school_year:
+            return found
+        return replace(
+            found,
+            klaarzetten=own.klaarzetten or found.klaarzetten,
+            ophalen=own.ophalen or found.ophalen,
+            zomervakantie=own.zomervakantie or found.zomervakantie,
+        )

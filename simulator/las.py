@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from oso import codec, faults
 from oso import transport as t
+from oso.calendar import RegionCalendar, school_year_of
 from oso.exchange import AsyncTransport, Call, Transport
 from oso.faults import GESLAAGD, OsoFault
 from oso.identifiers import mask_pgn
@@ -37,7 +37,7 @@ from oso.xmlmodel import XmlFragment
 from oso.zoeksleutel import Scheme
 from simulator import export
 from simulator.broker import Caller, authorise
-from simulator.calendar import RegionCalendar
+from simulator.calendar import Calendars
 from simulator.clock import Clock
 from simulator.pupils import Pupil, PupilSource, Version
 from simulator.records import LasRecords, Transfer
@@ -84,14 +84,14 @@ class ReferenceLas:
         register: Register,
         scheme: Scheme,
         dossier_expiry: str = "08-01",
-        calendar: Mapping[str, RegionCalendar] | None = None,
+        calendars: Calendars | None = None,
     ) -> None:
         self.vendor, self.source, self.transport = vendor, source, transport
         self.records, self.clock, self.register = records, clock, register
         self.scheme = scheme  # how this LAS makes zoeksleutels: its TC's (set up through the control API)
         self.tc_url = IN_PROCESS_TC  # or the URL of a Traffic Center elsewhere
         self.expiry_month, self.expiry_day = (int(x) for x in dossier_expiry.split("-"))
-        self.calendar = calendar or {}  # per region: the counterpart schools' agreements (simulator/calendar.py)
+        self.calendars = calendars  # the counterpart schools keep to their regions' dates (simulator/calendar.py)
 
     def handle(self, routeringskenmerk: str, request: object, caller: Caller) -> object:
         endpoint = self.register.endpoints.get(routeringskenmerk)
@@ -196,10 +196,12 @@ class ReferenceLas:
         available = [v for v in self.source.versions(pupil) if v.number == 1 or v.prepared <= now]
         if not available:
             raise OsoFault(faults.DOSSIER_NIET_GEREED, "no dossier prepared for this pupil")
-        region, calendar = self.calendar_of(pupil)
-        if calendar and pupil.profile is Profile.POVO and pupil.label is None:  # the generated spring wave
-            if not calendar.ready(available[0].prepared, now):
-                raise OsoFault(faults.DOSSIER_NIET_GEREED, f"po-vo dossiers of region {region} are not klaargezet yet")
+        first = self.calendar(pupil, available[0])
+        if first and pupil.profile is Profile.POVO and pupil.label is None and now.date() < first.klaarzetten:
+            raise OsoFault(
+                faults.DOSSIER_NIET_GEREED,
+                f"po-vo dossiers of region {first.region} are klaargezet by {first.klaarzetten}",
+            )
         if req.dossier_verzameldatum is None:
             chosen = available[0]
         else:
@@ -211,16 +213,17 @@ class ReferenceLas:
                     f"{req.dossier_verzameldatum.isoformat()} (latest: {available[-1].prepared.isoformat()})",
                 )
             chosen = newer[-1]
-        ends = calendar.expires(chosen.prepared) if calendar else None
-        if now.date() >= ends if ends else self.expired(chosen.prepared, now):
+        regional = self.calendar(pupil, chosen)
+        if now.date() >= regional.zomervakantie if regional else self.expired(chosen.prepared, now):
             raise OsoFault(faults.DOSSIER_VERLOPEN, f"prepared {chosen.prepared.date()}, expired after the summer")
         return chosen
 
-    def calendar_of(self, pupil: Pupil) -> tuple[str, RegionCalendar | None]:
-        """The region of the pupil's school and its agreements, if this LAS keeps to any."""
-        school = self.register.schools.get(pupil.school)
-        region = school.region if school else ""
-        return region, self.calendar.get(region)
+    def calendar(self, pupil: Pupil, version: Version) -> RegionCalendar | None:
+        """The calendar of the school year the version was prepared in, at the pupil's school, if this LAS
+        keeps to one (the counterpart schools do; a LAS under test keeps the national rule)."""
+        if self.calendars is None:
+            return None
+        return self.calendars.of(pupil.school, school_year_of(version.prepared.date()))
 
     def serve(self, pupil: Pupil, version: Version) -> str:
         """The dossier as it goes out: the version as prepared."""

@@ -14,16 +14,17 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from fixtures import pools
 from fixtures.generator import Size
+from oso.calendar import Region
 from oso.errors import UserError
 from oso.identifiers import is_valid_brin, is_valid_routeringskenmerk, is_valid_vestigingscode
 from oso.profiles import Profile
-from simulator.calendar import RegionCalendar, month_day
+from simulator.calendar import RegionDates
 from simulator.pki import ADMIN
 
 REFERENCE = "reference"  # the vendor id and URL marker of the built-in reference LAS
@@ -92,7 +93,7 @@ class Settings:
     dossier_expiry: str = "08-01"  # MM-DD: dossiers of a school year expire on this day after it
     seed: int = 0
     cohort: dict[Profile, int] = field(default_factory=dict)
-    calendar: dict[str, RegionCalendar] = field(default_factory=dict)  # per region of the register
+    calendar: dict[Region, RegionDates] = field(default_factory=dict)  # the scenario's own dates
 
 
 @dataclass
@@ -226,9 +227,6 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
             )
     for i, raw in enumerate(data.get("school", []), start=1):
         _school(raw, register, source, f"school {i}")
-    in_register = {school.region for school in register.schools.values()}
-    for region in sorted(set(settings.calendar) - in_register):
-        raise _fail(source, f"settings.calendar.{region}", f"no school of the register is in region {region}")
     pupils = tuple(_pupil(raw, source, f"pupil {i}") for i, raw in enumerate(data.get("pupil", []), start=1))
     if len({p.label for p in pupils}) != len(pupils):
         raise _fail(source, "pupil", "labels must be unique")
@@ -251,7 +249,7 @@ def _settings(raw: dict[str, Any], source: str) -> Settings:
                 source, "settings.cohort", f"'{name}' is not a profile (popo, povo, vovo, binnenbrin)"
             ) from None
     expiry = str(s.get("dossier_expiry", "08-01"))
-    if month_day(expiry) is None:
+    if not re.fullmatch(r"(0[1-9]|1[0-2])-([0-2][0-9]|3[01])", expiry):
         raise _fail(source, "settings.dossier_expiry", f"'{expiry}' is not MM-DD")
     return Settings(
         clock_start=_datetime(s["clock_start"], source, "settings.clock_start") if "clock_start" in s else None,
@@ -259,27 +257,36 @@ def _settings(raw: dict[str, Any], source: str) -> Settings:
         dossier_expiry=expiry,
         seed=int(s.get("seed", 0)),
         cohort=cohort,
-        calendar={region: _calendar(raw, source, region) for region, raw in s.get("calendar", {}).items()},
+        calendar=dict(_calendar(raw, source, name) for name, raw in s.get("calendar", {}).items()),
     )
 
 
-def _calendar(raw: Any, source: str, region: str) -> RegionCalendar:
-    """``[settings.calendar.<region>]``: ``klaarzetten = "MM-DD"``, ``zomervakantie = ["MM-DD", "MM-DD"]``."""
-    where = f"settings.calendar.{region}"
+def _calendar(raw: Any, source: str, name: str) -> tuple[Region, RegionDates]:
+    """``[settings.calendar.<region>]``: ``klaarzetten``, ``ophalen = [from, to]``, ``zomervakantie`` (dates)."""
+    where = f"settings.calendar.{name}"
+    try:
+        region = Region(name)
+    except ValueError:
+        raise _fail(source, where, f"'{name}' is not a holiday region (noord, midden, zuid)") from None
     if not isinstance(raw, dict):
-        raise _fail(source, where, "a table with klaarzetten and zomervakantie")
-    c = _take(raw, {"klaarzetten", "zomervakantie"}, source, where)
-    klaarzetten = month_day(c["klaarzetten"]) if "klaarzetten" in c else None
-    if "klaarzetten" in c and (klaarzetten is None or not 1 <= klaarzetten[0] <= 7):
-        raise _fail(source, f"{where}.klaarzetten", f"{c['klaarzetten']!r} is not MM-DD in January to July")
-    summer = None
-    if "zomervakantie" in c:
-        days = c["zomervakantie"]
-        first, last = (month_day(d) for d in days) if isinstance(days, list) and len(days) == 2 else (None, None)
-        if first is None or last is None or not (6, 1) <= first < last <= (9, 30):
-            raise _fail(source, f"{where}.zomervakantie", "give [first day, last day] as MM-DD, June to September")
-        summer = (first, last)
-    return RegionCalendar(klaarzetten, summer)
+        raise _fail(source, where, "a table with klaarzetten, ophalen and zomervakantie")
+    c = _take(raw, {"klaarzetten", "ophalen", "zomervakantie"}, source, where)
+    for key in ("klaarzetten", "zomervakantie"):
+        if key in c and type(c[key]) is not date:
+            raise _fail(source, f"{where}.{key}", f"{c[key]!r} is not a date (YYYY-MM-DD, no quotes)")
+    window = c.get("ophalen")
+    if window is not None and not (
+        isinstance(window, list)
+        and len(window) == 2
+        and all(type(d) is date for d in window)
+        and window[0] <= window[1]
+    ):
+        raise _fail(source, f"{where}.ophalen", "give [first day, last day] as dates")
+    ophalen = (window[0], window[1]) if window else None
+    dates = RegionDates(c.get("klaarzetten"), ophalen, c.get("zomervakantie"))
+    if dates.school_year is None:
+        raise _fail(source, where, "give the dates of one school year (1 August to 31 July)")
+    return region, dates
 
 
 def _school(raw: dict[str, Any], register: Register, source: str, where: str) -> None:

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from fixtures import pools
 from oso import envelope, faults, zoeksleutel
 from oso.exchange import Answer, AsyncTransport, Call
 from oso.faults import OsoFault
 from simulator.broker import Caller, TrafficCenter
+from simulator.calendar import Calendars
 from simulator.clock import Clock
 from simulator.evidence import IN, INTERNAL, OUT, Recorded
 from simulator.faultinject import FaultProfile, WireAnswer
@@ -86,6 +88,10 @@ class Simulator:
         self.scheme = zoeksleutel.make(config.zoeksleutel_scheme, self._instance_key())
         self.faults = FaultProfile.load(config.faults) if config.faults else FaultProfile.none()
         self.catalogue = Catalogue(self.scenario, self.scheme)
+        self.calendars = Calendars(
+            {s.brin: s.vakantieregio for s in pools.schools_per_region() if s.brin in self.register.schools},
+            self.scenario.settings.calendar,
+        )
         self.base_url = "http://127.0.0.1"
         self.tc = TrafficCenter(
             self.register,
@@ -117,7 +123,7 @@ class Simulator:
             register=self.register,
             scheme=self.scheme,
             dossier_expiry=self.scenario.settings.dossier_expiry,
-            calendar=self.scenario.settings.calendar if vendor == REFERENCE else None,  # never the vendor's LAS
+            calendars=self.calendars if vendor == REFERENCE else None,  # never the vendor's LAS
         )
 
     def _transport(self, vendor: str) -> LasTransport:

@@ -1,5 +1,5 @@
-"""Regional calendars: the counterpart bron keeps to its region's klaarzet date (po-vo, the generated
-spring wave) and to the end of its region's summer holiday (expiry); the vendor's LAS never does."""
+"""Regional calendars: the counterpart bron keeps to its holiday region's klaarzet date (po-vo, the
+generated spring wave) and summer holiday (expiry), as oso.calendar has them or as the scenario says."""
 
 from __future__ import annotations
 
@@ -7,43 +7,40 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from oso import faults
+from fixtures import pools
+from oso import calendar, faults
+from oso.calendar import Region
 from oso.codec import DUTCH_TIME
 from oso.faults import OsoFault
-from simulator.calendar import RegionCalendar, on, school_year
+from oso.profiles import Profile
+from simulator.calendar import Calendars, RegionDates
 from simulator.register import ScenarioError, parse_scenario
 
-NOORD = RegionCalendar(klaarzetten=(2, 23), summer=((7, 4), (8, 16)))
 
-
-def test_a_dossier_is_ready_from_the_klaarzet_date_and_expires_after_the_summer_holiday():
-    prepared = datetime(2026, 1, 20, 10, tzinfo=DUTCH_TIME)  # school year 2025-2026
-    assert school_year(prepared) == 2025
-    assert on(2025, (2, 23)) == date(2026, 2, 23) and on(2025, (9, 1)) == date(2025, 9, 1)
-    assert not NOORD.ready(prepared, datetime(2026, 2, 22, 23, tzinfo=DUTCH_TIME))
-    assert NOORD.ready(prepared, datetime(2026, 2, 23, 0, tzinfo=DUTCH_TIME))
-    assert NOORD.expires(prepared) == date(2026, 8, 17)  # the day after the last day of the holiday
-    assert NOORD.expires(datetime(2025, 9, 1, tzinfo=DUTCH_TIME)) == date(2026, 8, 17)  # same school year
-    assert RegionCalendar().ready(prepared, prepared) and RegionCalendar().expires(prepared) is None
-
-
-REGIONS = "[register]\nsynthetic_regions = ['Noord']\n"
+def test_a_scenarios_dates_replace_the_regions_in_their_school_year_only():
+    own = RegionDates(klaarzetten=date(2026, 3, 20), zomervakantie=date(2026, 7, 11))
+    cals = Calendars({"90AA": Region.NOORD, "90AB": Region.ZUID}, {Region.NOORD: own})
+    noord = cals.of("90AA", 2025)
+    assert noord is not None and (noord.klaarzetten, noord.zomervakantie) == (date(2026, 3, 20), date(2026, 7, 11))
+    assert noord.ophalen == calendar.calendar(Region.NOORD, 2025).ophalen  # not given: oso.calendar's
+    assert cals.of("90AA", 2026) == calendar.calendar(Region.NOORD, 2026)  # another school year
+    assert cals.of("90AB", 2025) == calendar.calendar(Region.ZUID, 2025)
+    assert cals.of("12XY", 2025) is None  # a school without a holiday region (a vendor's own)
 
 
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ("[settings.calendar.Zuid]\nklaarzetten = '03-01'", "settings.calendar.Zuid: no school of the register"),
-        ("[settings.calendar.Noord]\nklaarzetten = '3 maart'", "settings.calendar.Noord.klaarzetten: '3 maart'"),
-        ("[settings.calendar.Noord]\nklaarzetten = '09-01'", "is not MM-DD in January to July"),
-        ("[settings.calendar.Noord]\nzomervakantie = ['08-16', '07-04']", "give [first day, last day]"),
-        ("[settings.calendar.Noord]\nzomervakantie = '07-04'", "settings.calendar.Noord.zomervakantie"),
-        ("[settings.calendar.Noord]\nkerst = '12-20'", "unknown key(s) kerst"),
+        ("[settings.calendar.oost]\nklaarzetten = 2026-03-01", "'oost' is not a holiday region (noord, midden, zuid)"),
+        ("[settings.calendar.noord]\nklaarzetten = '2026-03-01'", "settings.calendar.noord.klaarzetten: '2026-03-01'"),
+        ("[settings.calendar.noord]\nophalen = [2026-04-01, 2026-03-01]", "give [first day, last day] as dates"),
+        ("[settings.calendar.noord]\nklaarzetten = 2026-03-01\nzomervakantie = 2026-08-15", "of one school year"),
+        ("[settings.calendar.noord]\nkerst = 2026-12-20", "unknown key(s) kerst"),
     ],
 )
 def test_a_calendar_that_cannot_be_read_names_region_and_field(table, message):
     with pytest.raises(ScenarioError) as info:
-        parse_scenario(REGIONS + table)
+        parse_scenario(table)
     assert message in str(info.value)
 
 
@@ -56,18 +53,20 @@ def _ask(world, pupil, doel, at: date) -> str:
         return fault.code
 
 
-def test_the_counterpart_bron_keeps_to_its_regions_dates(world):
-    sim = world.sim
-    pupil = world.pupil("povo/0")
-    catalogued = sim.catalogue.get("povo/0")
-    region = sim.register.schools[catalogued.school].region
-    calendar = sim.scenario.settings.calendar[region]
-    prepared = sim.catalogue.versions(catalogued)[0].prepared
-    ready, ends = on(school_year(prepared), calendar.klaarzetten), calendar.expires(prepared)
-    doel = world.school("vo")
-    assert _ask(world, pupil, doel, ready - timedelta(days=1)) == faults.DOSSIER_NIET_GEREED
-    assert _ask(world, pupil, doel, ready) == faults.GESLAAGD
-    assert _ask(world, pupil, doel, ends - timedelta(days=1)) == faults.GESLAAGD
-    assert _ask(world, pupil, doel, ends) == faults.DOSSIER_VERLOPEN
-    others = {r: c.expires(prepared) for r, c in sim.scenario.settings.calendar.items() if c.expires(prepared) != ends}
-    assert others, "the regions' summer holidays differ: a dossier expires on another day elsewhere"
+def test_the_counterpart_bron_keeps_to_its_holiday_regions_dates(world):
+    sim, doel = world.sim, world.school("vo")
+    region = {s.brin: s.vakantieregio for s in pools.schools_per_region()}
+    seen = set()
+    for key in sim.catalogue.cohort[Profile.POVO][:40]:
+        catalogued = sim.catalogue.get(key)
+        if region[catalogued.school] in seen:
+            continue
+        seen.add(region[catalogued.school])
+        prepared = sim.catalogue.versions(catalogued)[0].prepared.date()
+        cal = calendar.calendar(region[catalogued.school], calendar.school_year_of(prepared))
+        pupil = world.pupil(key)
+        assert _ask(world, pupil, doel, cal.klaarzetten - timedelta(days=1)) == faults.DOSSIER_NIET_GEREED
+        assert _ask(world, pupil, doel, cal.klaarzetten) == faults.GESLAAGD
+        assert _ask(world, pupil, doel, cal.zomervakantie - timedelta(days=1)) == faults.GESLAAGD
+        assert _ask(world, pupil, doel, cal.zomervakantie) == faults.DOSSIER_VERLOPEN
+    assert len(seen) >= 2, "pupils of schools in two holiday regions, whose dossiers expire on different days"
