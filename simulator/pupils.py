@@ -107,6 +107,7 @@ class Catalogue:
                     versions=scripted.versions,
                     invalid=scripted.invalid,
                     prepared=scripted.prepared,
+                    updated=scripted.updated,
                     label=scripted.label,
                 )
             )

@@ -83,6 +83,7 @@ class ScriptedPupil:
     versions: int = 1  # 2: a second dossier after the eindtoets (verzameldatum logic)
     invalid: bool = False  # an old dossier that fails the schema and the rules
     prepared: datetime | None = None  # klaargezet on this date (default: the dossier's own date)
+    updated: datetime | None = None  # with versions = 2: the second one klaargezet then (default: its own date)
     beside: str | None = None  # at the same bron school as this earlier pupil (a collective request's batch)
 
 
@@ -333,7 +334,7 @@ def is_endpoint_url(text: object) -> bool:
 
 
 def _pupil(raw: dict[str, Any], source: str, where: str) -> ScriptedPupil:
-    known = {"label", "profile", "size", "case", "state", "versions", "invalid", "prepared", "beside"}
+    known = {"label", "profile", "size", "case", "state", "versions", "invalid", "prepared", "updated", "beside"}
     p = _take(raw, known, source, where)
     try:
         profile, size = Profile(p.get("profile", "")), Size(p.get("size", "opt-out"))
@@ -352,6 +353,7 @@ def _pupil(raw: dict[str, Any], source: str, where: str) -> ScriptedPupil:
         versions=int(p.get("versions", 1)),
         invalid=bool(p.get("invalid", False)),
         prepared=_datetime(p["prepared"], source, f"{where}.prepared") if "prepared" in p else None,
+        updated=_datetime(p["updated"], source, f"{where}.updated") if "updated" in p else None,
         beside=str(p["beside"]) if "beside" in p else None,
     )
 
