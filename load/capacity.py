@@ -227,11 +227,16 @@ class _Sampler(threading.Thread):
             self.stopping.wait(1)
 
     def between(self, start: float, end: float) -> dict[str, float]:
-        """Cores used from ``start`` to ``end``: the simulator, the busiest locust process, the machine (0..1)."""
-        inside = [s for s in self.samples if start <= s[0] <= end]
-        if len(inside) < 2:
+        """Cores used from ``start`` to ``end``: the simulator, the busiest locust process, the machine (0..1).
+
+        Over the samples that bracket the step (the last one before it to the first one after it), so a
+        short step on a busy machine, whose sampler woke fewer than twice inside it, still has figures."""
+        samples = list(self.samples)
+        before = [x for x in samples if x[0] <= start] or samples[:1]
+        after = [x for x in samples if x[0] >= end] or samples[-1:]
+        if not before or not after or after[0][0] <= before[-1][0]:
             return {}
-        (t0, sim0, gen0, busy0, total0), (t1, sim1, gen1, busy1, total1) = inside[0], inside[-1]
+        (t0, sim0, gen0, busy0, total0), (t1, sim1, gen1, busy1, total1) = before[-1], after[0]
         gens = [b - a for a, b in zip(gen0, gen1, strict=False)] or [0.0]
         return {
             "simulator_cores": round((sim1 - sim0) / (t1 - t0), 3),

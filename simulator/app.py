@@ -19,7 +19,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
-from xml.sax.saxutils import escape
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -67,7 +67,9 @@ def _base_url(request: Request) -> str:
 def _wsdl(request: Request, name: str) -> Response:
     text = (WSDL_DIR / name).read_text(encoding="utf-8").replace("BASE_URL", _base_url(request))
     if name == "aanleverpunt.wsdl":
-        text = text.replace("/schools/ROUTERINGSKENMERK", escape(request.url.path, {'"': "&quot;"}))
+        # the address as a URL: percent-encoded, so no character of the path can break the XML (not even
+        # a control character, which XML cannot carry escaped)
+        text = text.replace("/schools/ROUTERINGSKENMERK", quote(request.url.path))
     return Response(text, media_type=XML)
 
 

@@ -291,3 +291,20 @@ def test_a_port_is_the_simulators_and_the_next_or_a_range_gives_both(text, ports
 def test_a_worker_needs_a_master_address():
     done = osokit("load", "worker", "--master", "nowhere", timeout=60)
     assert done.returncode == 2 and "--master nowhere: use HOST:PORT" in done.stderr
+
+
+def test_a_step_the_cpu_sampler_woke_in_only_once_still_gets_the_simulators_cores():
+    """On a busy machine a 2 s step may hold one sample of the 1 s sampler, or none: the samples around it
+    give its figures (the simulator: 3 CPU seconds over the 2 s from the sample before to the one after)."""
+    from load.capacity import _Sampler
+
+    sampler = _Sampler(0)
+    sampler.samples = [
+        (100.0, 10.0, [1.0], 0.0, 0.0),  # (time, simulator CPU s, locust CPU s, machine busy, machine total)
+        (101.5, 12.0, [1.5], 10.0, 20.0),
+        (102.0, 13.0, [2.0], 20.0, 40.0),
+    ]
+    figures = sampler.between(100.2, 101.9)
+    assert figures == {"simulator_cores": 1.5, "generator_cores": 0.5, "machine_busy": 0.5}
+    assert sampler.between(100.5, 101.0)["simulator_cores"] == round(2 / 1.5, 3)  # none inside: still figures
+    assert _Sampler(0).between(1.0, 2.0) == {}
