@@ -34,7 +34,10 @@ from reports.results import Results, ResultsError
 MUTANT_TIMEOUT = 300.0
 """Seconds one mutant's run may take before its worker is stopped and the mutant reported as not finished."""
 
-_STOP = None  # what the parent sends a worker to make it exit
+WORKER_START = 120.0
+"""Seconds a worker may take to start (a fresh interpreter importing the suite), not counted in a mutant's time."""
+
+_STOP, _READY = None, "ready"  # what the parent sends a worker to make it exit; what a started worker says
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ def _work(conn: Connection, log: str, out: Path, seed: int, runner: Runner) -> N
     fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
+    conn.send(_READY)
     while (name := conn.recv()) is not _STOP:
         try:
             result = runner(name, out, seed)
@@ -139,6 +143,9 @@ class _Worker:
         )
         self.process.start()
         theirs.close()
+        if not self.conn.poll(WORKER_START) or self.conn.recv() != _READY:
+            self.stop()
+            raise RuntimeError(f"its worker did not start within {WORKER_START:.0f} s")
 
     def _tail(self, start: int) -> str:
         with contextlib.suppress(OSError), self.log.open("rb") as f:
