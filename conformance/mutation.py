@@ -92,20 +92,33 @@ def _failed(name: str, error: str) -> MutantResult:
     return MutantResult(name, m.defect if m else "", m.role if m else "", (), 0, error)
 
 
+_TERMINATED = threading.Event()  # in a worker: the parent stopped it (SIGTERM)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM in a worker: pytest ends the run as on Ctrl-C and tears its world down, then the worker exits."""
+    _TERMINATED.set()
+    raise KeyboardInterrupt
+
+
 def _work(conn: Connection, log: str, out: Path, seed: int, runner: Runner) -> None:
     """A worker: mutant names in, results out, until told to stop. Its output goes to its log (the parent
     quotes the log's tail when the worker dies), so nothing a run prints mixes into the progress lines."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it stops the workers on Ctrl-C
+    signal.signal(signal.SIGTERM, _terminated)
     fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
-    conn.send(_READY)
-    while (name := conn.recv()) is not _STOP:
-        try:
-            result = runner(name, out, seed)
-        except Exception as exc:  # noqa: BLE001 - one mutant's surprise is that mutant's error, not the run's
-            result = _failed(name, f"the run raised {type(exc).__name__}: {exc}"[:300])
-        conn.send(result)
+    with contextlib.suppress(KeyboardInterrupt, EOFError, OSError):  # stopped, or the parent is gone
+        conn.send(_READY)
+        while (name := conn.recv()) is not _STOP:
+            try:
+                result = runner(name, out, seed)
+            except Exception as exc:  # noqa: BLE001 - one mutant's surprise is that mutant's error, not the run's
+                result = _failed(name, f"the run raised {type(exc).__name__}: {exc}"[:300])
+            if _TERMINATED.is_set():
+                return
+            conn.send(result)
 
 
 class _Worker:
@@ -115,6 +128,7 @@ class _Worker:
         self.log, self.out, self.seed, self.runner = log, out, seed, runner
         self.process: BaseProcess | None = None
         self.conn: Connection | None = None
+        self.busy = False  # running a mutant: stopping it cannot wait for it to read _STOP
 
     def run(self, name: str, timeout: float) -> MutantResult:
         if self.process is None or self.conn is None or not self.process.is_alive():
@@ -122,15 +136,17 @@ class _Worker:
         process, conn = self.process, self.conn
         assert process is not None and conn is not None
         logged = self.log.stat().st_size if self.log.exists() else 0
+        self.busy = True
         try:
             conn.send(name)
             if conn.poll(timeout):
                 result: MutantResult = conn.recv()
+                self.busy = False
                 return result
         except (EOFError, OSError):  # it died: the end of its log says why
             process.join(5)
-            said = self._tail(logged)
             self.stop()
+            said = self._tail(logged)
             return _failed(name, f"its run crashed (worker exit code {process.exitcode}){': ' + said if said else ''}")
         self.stop()
         return _failed(name, f"did not finish within {timeout:.0f} s")
@@ -141,6 +157,7 @@ class _Worker:
         self.process = ctx.Process(
             target=_work, args=(theirs, str(self.log), self.out, self.seed, self.runner), daemon=True
         )
+        self.busy = False
         self.process.start()
         theirs.close()
         if not self.conn.poll(WORKER_START) or self.conn.recv() != _READY:
@@ -153,23 +170,32 @@ class _Worker:
             return " ".join(f.read().decode(errors="replace").split())[-300:]
         return ""
 
-    def stop(self) -> None:
-        """Gone for good: asked to stop, terminated if it does not, killed if that does not work either."""
+    def halt(self) -> None:
+        """Ask it to stop: an idle worker by message, a busy one by SIGTERM (its run tears its world down)."""
+        process, conn = self.process, self.conn
+        if process is None or conn is None or not process.is_alive():
+            return
+        if self.busy:
+            process.terminate()
+        else:
+            with contextlib.suppress(OSError, ValueError):
+                conn.send(_STOP)
+
+    def reap(self) -> None:
+        """Gone for good: waited for after :meth:`halt`, then terminated, then killed."""
         process, conn = self.process, self.conn
         self.process = self.conn = None
         if process is None or conn is None:
             return
-        with contextlib.suppress(OSError, ValueError):
-            if process.is_alive():
-                conn.send(_STOP)
-        process.join(2)
-        if process.is_alive():
-            process.terminate()
+        for end in (None, process.terminate, process.kill):
+            if end is not None and process.is_alive():
+                end()
             process.join(5)
-        if process.is_alive():
-            process.kill()
-            process.join()
         conn.close()
+
+    def stop(self) -> None:
+        self.halt()
+        self.reap()
 
 
 def workers(jobs: int | None, mutants: int) -> int:
@@ -190,6 +216,7 @@ def run_mutants(
     """Every mutant through the suite of its role, on ``jobs`` workers (default: one per CPU); results, and
     ``on_result`` calls, in the order given."""
     out.mkdir(parents=True, exist_ok=True)
+    names = list(dict.fromkeys(names))  # each mutant once
     jobs = workers(jobs, len(names))
     todo: queue.Queue[str] = queue.Queue()
     for name in names:
@@ -217,13 +244,15 @@ def run_mutants(
         try:
             for thread in threads:
                 thread.start()
-            for result in _in_order(names, found, done):
+            for result in _in_order(names, found, done, threads):
                 if on_result:
                     on_result(result)
         finally:
             _drain(todo)  # on Ctrl-C: no worker takes another mutant
             for worker in pool:
-                worker.stop()
+                worker.halt()
+            for worker in pool:
+                worker.reap()
             for thread in threads:
                 thread.join(10)
     ordered = [found[n] for n in names]
@@ -231,11 +260,17 @@ def run_mutants(
     return ordered
 
 
-def _in_order(names: list[str], found: dict[str, MutantResult], done: threading.Condition) -> Iterator[MutantResult]:
-    """The results as the next one in the given order is in (waiting with a time-out, so Ctrl-C is heard)."""
+def _in_order(
+    names: list[str], found: dict[str, MutantResult], done: threading.Condition, threads: list[threading.Thread]
+) -> Iterator[MutantResult]:
+    """The results as the next one in the given order is in (waiting with a time-out, so Ctrl-C is heard; a
+    mutant no thread is left to run is reported, not waited for)."""
     for name in names:
         with done:
             while name not in found:
+                if not any(t.is_alive() for t in threads) and name not in found:
+                    found[name] = _failed(name, "no worker was left to run it")
+                    break
                 done.wait(0.5)
             result = found[name]
         yield result

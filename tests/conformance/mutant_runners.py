@@ -1,6 +1,6 @@
 """Runners for the worker pool's tests (``conformance.mutation.run_mutants(runner=...)``): importable by
 name, as a spawned worker needs, and each behaving as a mutant's run can: done after a while, crashed,
-hung, raised. A name says what to do: ``<anything>:<seconds>``, ``crash``, ``hang``, ``raise``."""
+hung, raised. A name says what to do: ``<anything>:<seconds>``, ``crash``, ``hang...``, ``raise``."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def scripted(name: str, out: Path, seed: int) -> MutantResult:
     if name == "crash":
         print("the worker goes down now", file=sys.stderr, flush=True)
         os._exit(3)
-    if name == "hang":
+    if name.startswith("hang"):
         time.sleep(3600)
     if name == "raise":
         raise RuntimeError("a surprise in the run")

@@ -73,20 +73,20 @@ def test_ctrl_c_stops_every_worker(tmp_path):
     script = (
         "import sys; from pathlib import Path; from conformance.mutation import run_mutants; "
         "from tests.conformance.mutant_runners import scripted; "
-        "run_mutants(['hang', 'hang', 'a:0'], Path(sys.argv[1]), jobs=2, runner=scripted)"
+        "run_mutants(['hang', 'hang-too', 'a:0'], Path(sys.argv[1]), jobs=2, runner=scripted)"
     )
     proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT, stderr=subprocess.PIPE, text=True)
-    pid_file = tmp_path / "hang.pid"
+    pid_files = [tmp_path / "hang.pid", tmp_path / "hang-too.pid"]
     deadline = time.monotonic() + 60
-    while not pid_file.exists() and time.monotonic() < deadline:
+    while not all(p.exists() for p in pid_files) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert pid_file.exists(), "a worker started a mutant"
+    assert all(p.exists() for p in pid_files), "both workers started a mutant"
     time.sleep(0.3)
-    worker = int(pid_file.read_text())
+    busy = [int(p.read_text()) for p in pid_files]
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=20)
     assert proc.returncode != 0 and "KeyboardInterrupt" in stderr
-    assert not _alive(worker)
+    assert not any(_alive(pid) for pid in busy)
     assert not (tmp_path / "a:0.pid").exists(), "no mutant started after Ctrl-C"
 
 
