@@ -70,21 +70,25 @@ def test_a_crash_a_time_out_and_an_exception_are_their_mutants_own_and_the_run_g
 
 
 def test_ctrl_c_stops_every_worker(tmp_path):
-    script = (
+    script = (  # SIGINT as at a terminal, also when these tests run in the background (where it is ignored)
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
         "import sys; from pathlib import Path; from conformance.mutation import run_mutants; "
         "from tests.conformance.mutant_runners import scripted; "
         "run_mutants(['hang', 'hang-too', 'a:0'], Path(sys.argv[1]), jobs=2, runner=scripted)"
     )
     proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT, stderr=subprocess.PIPE, text=True)
-    pid_files = [tmp_path / "hang.pid", tmp_path / "hang-too.pid"]
-    deadline = time.monotonic() + 60
-    while not all(p.exists() for p in pid_files) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert all(p.exists() for p in pid_files), "both workers started a mutant"
-    time.sleep(0.3)
-    busy = [int(p.read_text()) for p in pid_files]
-    proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=20)
+    try:
+        pid_files = [tmp_path / "hang.pid", tmp_path / "hang-too.pid"]
+        deadline = time.monotonic() + 60
+        while not all(p.exists() for p in pid_files) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert all(p.exists() for p in pid_files), "both workers started a mutant"
+        time.sleep(0.3)
+        busy = [int(p.read_text()) for p in pid_files]
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=20)
+    finally:
+        proc.kill()  # (a no-op when it stopped; else no test run leaves it behind)
     assert proc.returncode != 0 and "KeyboardInterrupt" in stderr
     assert not any(_alive(pid) for pid in busy)
     assert not (tmp_path / "a:0.pid").exists(), "no mutant started after Ctrl-C"
