@@ -1,4 +1,5 @@
-"""Running the suite: one conformance run, the rules catalogue with coverage, the mutation run.
+"""Running the suite: one conformance run, the rules catalogue with coverage (the mutation run:
+:mod:`conformance.mutation`).
 
 A run is pytest over :mod:`conformance.scenarios` with the osokit plugin, then the three reports.
 Exit codes follow the CLI: 0 every MUST rule that applies ran and passed (PASS), 1 a MUST check
@@ -8,15 +9,9 @@ but a MUST rule was not tested (INCOMPLETE).
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import io
-import json
-import os
-import subprocess
-import sys
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -28,7 +23,6 @@ from conformance.catalogue import Rule, catalogue
 from conformance.harness import check_vendor_certificate, vendor_pki
 from conformance.options import RunOptions, Target
 from oso.errors import UserError
-from oso.profiles import Role, TransferKind
 from reports import write_all
 from reports.results import PASSTHROUGH_NOTE, Results, ResultsError, Untested
 from simulator.client import tls_context
@@ -269,100 +263,3 @@ def rules_with_coverage(last_run: Results | None = None) -> list[RuleCoverage]:
     covered = coverage()
     last = {r.id: r.result for r in last_run.rules} if last_run else {}
     return [RuleCoverage(rule, tuple(covered.get(rule.id, ())), last.get(rule.id)) for rule in catalogue().values()]
-
-
-# --- the mutation run -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MutantResult:
-    name: str
-    defect: str
-    role: str
-    caught_by: tuple[str, ...]  # the rules with a failing check; a SHOULD rule as "<id> (SHOULD)"
-    checks: int
-    error: str | None = None
-
-    @property
-    def caught(self) -> bool:
-        return bool(self.caught_by) and self.error is None
-
-
-def _run_in_subprocess(options: RunOptions, results: Path, timeout: float) -> tuple[Results | None, str | None]:
-    """A run in a fresh interpreter: mutants run side by side and one mutant's crash stays its own."""
-    args = [sys.executable, "-m", "pytest", *pytest_args(options, results), "-p", "no:terminal"]
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    try:
-        done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env, check=False)
-    except subprocess.TimeoutExpired:
-        return None, f"did not finish within {timeout:.0f} s"
-    if not results.exists():
-        return None, f"pytest exit code {done.returncode}: {(done.stderr or done.stdout).strip()[-300:]}"
-    try:
-        return Results.load(results), None
-    except ResultsError as exc:
-        return None, str(exc)
-
-
-def run_mutant(name: str, out: Path, seed: int = 0, timeout: float = 300.0) -> MutantResult:
-    from simulator.mutants import MUTANTS
-
-    m = MUTANTS[name]
-    options = RunOptions(
-        target=Target(mutant=name),
-        roles=(Role(m.role),),
-        transfers=tuple(TransferKind(t) for t in m.transfers),
-        seed=seed,
-    )
-    results, error = _run_in_subprocess(options, out / f"{name}.json", timeout)
-    if results is None:
-        return MutantResult(name, m.defect, m.role, (), 0, error)
-    if results.summary.verdict == "error":
-        error = next((c.message for c in results.checks if c.message), "every check errored")
-    caught_by = sorted({c.rule + ("" if c.level == "MUST" else " (SHOULD)") for c in results.checks if c.failing})
-    return MutantResult(name, m.defect, m.role, tuple(caught_by), results.summary.total, error)
-
-
-def run_mutants(
-    names: list[str],
-    out: Path,
-    *,
-    seed: int = 0,
-    jobs: int | None = None,
-    on_result: Callable[[MutantResult], None] | None = None,
-) -> list[MutantResult]:
-    """Every mutant through the suite of its role, ``jobs`` at a time; results in the order given."""
-    out.mkdir(parents=True, exist_ok=True)
-    jobs = jobs or max(1, os.cpu_count() or 1)
-    found: dict[str, MutantResult] = {}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(run_mutant, name, out, seed): name for name in names}
-        for future in concurrent.futures.as_completed(futures):
-            result = future.result()
-            found[result.name] = result
-            if on_result:
-                on_result(result)
-    ordered = [found[n] for n in names]
-    (out / "mutants.json").write_text(
-        json.dumps(
-            {
-                "seed": seed,
-                "score": [sum(r.caught for r in ordered), len(ordered)],
-                "mutants": [
-                    {
-                        "name": r.name,
-                        "defect": r.defect,
-                        "role": r.role,
-                        "caught": r.caught,
-                        "caught_by": list(r.caught_by),
-                        "checks": r.checks,
-                        "error": r.error,
-                    }
-                    for r in ordered
-                ],
-            },
-            indent=1,
-        ),
-        encoding="utf-8",
-    )
-    return ordered

@@ -443,7 +443,8 @@ def check_mutants(args: argparse.Namespace) -> None:
 def conformance_mutants(args: argparse.Namespace) -> int:
     import time
 
-    from conformance.run import SETUP_ERROR, MutantResult, run, run_mutants
+    from conformance.mutation import MutantResult, run_mutants, workers
+    from conformance.run import SETUP_ERROR, run
     from simulator.mutants import MUTANTS, conformance_mutants
 
     names = args.only or (list(MUTANTS) if args.list else conformance_mutants())
@@ -468,7 +469,7 @@ def conformance_mutants(args: argparse.Namespace) -> int:
     assert reference.results is not None, "a run that passed has results"
     print(
         f"reference LAS: PASS ({reference.results.summary.total} checks); running {len(names)} mutants, "
-        f"{args.jobs or os.cpu_count()} at a time",
+        f"{workers(args.jobs, len(names))} at a time",
         file=sys.stderr,
     )
 
@@ -886,7 +887,14 @@ def build_parser() -> argparse.ArgumentParser:
     cm = cfs.add_parser("mutants", help="run the suite against every built-in faulty LAS; exit 0 only at 100%%")
     cm.add_argument("--list", action="store_true", help="list the mutants and their defects")
     cm.add_argument("--only", action="append", default=[], metavar="NAME", help="this mutant only; repeatable")
-    cm.add_argument("--jobs", type=int, default=None, metavar="N", help="mutants run side by side (default: CPUs)")
+    cm.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes running mutants side by side (default: one per CPU); 1 runs them one after the "
+        "other; the output and mutants.json are the same for every N",
+    )
     cm.add_argument("--seed", type=int, default=0, metavar="S")
     cm.add_argument("--out", type=Path, default=Path("out/mutants"), metavar="DIR", help="per-mutant results")
     cm.set_defaults(handler=conformance_mutants, check=check_mutants)

@@ -1,6 +1,7 @@
 """The suite proves itself: it catches every built-in faulty LAS, and every rule it checks is shown to fail.
 
-Slow (about five minutes on two cores: each mutant is a run of its role's suite). CI runs it in full.
+Slow (about five minutes on two busy cores: each mutant is a run of its role's suite, on one worker process
+per core). CI runs it in full. The worker pool itself (order, crashes, time-outs, --jobs): test_mutation.py.
 """
 
 from __future__ import annotations
