@@ -27,7 +27,6 @@ def test_health_and_wsdls(world):
     etree.XMLSchema(etree.fromstring(world.admin.get("/schemas/transport.xsd").content))
 
 
-
 @pytest.mark.parametrize("path", ["%1F", "a%22%3E%3Cx%3E", "%C3%A9%26"])
 def test_a_wsdl_for_any_school_path_is_xml_with_the_address_percent_encoded(world, path):
     """Found by the endpoint fuzz: a control character in the path, escaped as XML, is still no XML."""
