@@ -8,14 +8,16 @@ checks cover it is computed from the suite (``osokit conformance rules``), never
 
 Which rules a run must have tested follows from here too (:meth:`Rule.applies`): a rule applies to
 a run when it concerns one of the run's roles and one of its transfer kinds. The binnen-BRIN rules
-(``OVb.*``) concern no transfer kind the suite certifies, so they never hold back a verdict; every
-other rule that applies and did not run and pass makes the verdict INCOMPLETE.
+(``OVb.*``) concern the binnenbrin kind, the Passend Onderwijs rules (``PaO.*``) poswv and voswv,
+both in the bron role; the doel rules concern po-po, po-vo and vo-vo only, the kinds the doel role is
+certified for (:attr:`~oso.profiles.TransferKind.roles`). Every rule that applies and did not run and
+pass makes the verdict INCOMPLETE.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from oso import rules as dossier_rules
@@ -35,7 +37,7 @@ class Rule:
     level: str  # MUST | SHOULD
     roles: tuple[str, ...]  # doel, bron
     kind: str = "flow"  # flow | dossier
-    profiles: tuple[Profile, ...] = tuple(k.profile for k in TransferKind)  # the kinds of transfer it concerns
+    profiles: tuple[Profile, ...] = ()  # the kinds of transfer it concerns (a flow rule: see catalogue())
 
     def applies(self, roles: Iterable[Role], transfers: Iterable[TransferKind]) -> bool:
         """A run of these roles and transfer kinds must test this rule."""
@@ -249,11 +251,16 @@ FLOW_RULES = (
 @cache
 def catalogue() -> dict[str, Rule]:
     """Every rule by id: the flow rules above and the dossier rules, which concern the bron's dossier."""
-    out = {r.id: r for r in FLOW_RULES}
+    out = {r.id: replace(r, profiles=certified(r.roles)) for r in FLOW_RULES}
     for r in dossier_rules.RULES.values():
         profiles = tuple(p for p in Profile if r.id in dossier_rules_of(p))
         out[r.id] = Rule(r.id, r.text, r.source, r.level.value, ("bron",), "dossier", profiles)
     return out
+
+
+def certified(roles: tuple[str, ...]) -> tuple[Profile, ...]:
+    """The kinds a flow rule concerns: those certified in one of its roles."""
+    return tuple(k.profile for k in TransferKind if set(roles) & set(k.roles))
 
 
 @cache
@@ -262,9 +269,11 @@ def dossier_rules_of(profile: Profile) -> frozenset[str]:
     if profile is Profile.BINNENBRIN:
         facts = dossier_rules.Facts(dossier_rules.BINNENBRIN, None)
     else:
-        facts = dossier_rules.Facts(dossier_rules.OVERSTAP, profile.value.upper())
-    # OS03 is about a dossier of an unknown kind: any dossier may break it
-    return frozenset({c.rule.id for c in dossier_rules.CHECKS if c.matches(facts)} | {"OVa.OS03"})
+        facts = dossier_rules.Facts(profile.overdrachtsoort, profile.value.upper())
+    # OS03 is about a dossier of an unknown kind: any dossier may break it; SO03 is about a SWV dossier
+    # mislabelled as another kind, which only a bron of a SWV dossier can serve
+    mislabelled = {"PaO.SO03"} if profile.is_swv else set()
+    return frozenset({c.rule.id for c in dossier_rules.CHECKS if c.matches(facts)} | {"OVa.OS03"} | mislabelled)
 
 
 def rule(rule_id: str) -> Rule:

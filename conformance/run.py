@@ -60,6 +60,8 @@ class Outcome:
 
 def preflight(options: RunOptions, *, allow_remote: bool = False) -> None:
     """Fail fast, with the fix, on what would otherwise error every check: before the first check runs."""
+    if (unfit := options.unfit()) is not None:
+        raise SetupError(unfit)
     for check in options.only:
         if not (SCENARIOS / check.partition("::")[0]).is_file() or "::" not in check:
             raise SetupError(
@@ -248,6 +250,8 @@ def coverage() -> dict[str, list[str]]:
                 "-c",
                 str(SCENARIOS / "pytest.ini"),
                 "--collect-only",
+                "--oso-transfer",
+                ",".join(TransferKind),  # every kind, not only a run's default ones
                 "-p",
                 "no:terminal",
             ],

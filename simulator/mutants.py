@@ -29,7 +29,7 @@ from oso.errors import UserError
 from oso.faults import GESLAAGD, OsoFault
 from oso.namespaces import DOSSIER
 from oso.parsing import parse
-from oso.profiles import Profile, TransferKind, optional_categories
+from oso.profiles import DEFAULT_TRANSFERS, Profile, optional_categories
 from oso.xmlmodel import XmlFragment
 from simulator.broker import Caller
 from simulator.faultinject import Action, WireAnswer
@@ -37,7 +37,7 @@ from simulator.las import IMPORT_STEPS, ReferenceLas, Transfer, VendorUnderTest
 from simulator.pupils import Pupil, Version
 from simulator.register import REFERENCE
 
-ALL_KINDS = tuple(k.value for k in TransferKind)  # a mutant plays every transfer unless it says
+ALL_KINDS = tuple(k.value for k in DEFAULT_TRANSFERS)  # a mutant plays po-po, po-vo, vo-vo unless it says
 
 
 @dataclass(frozen=True)

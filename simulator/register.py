@@ -220,12 +220,24 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
             register.add_school(
                 school, [Endpoint(routeringskenmerk(reference, s.brin, s.vestiging), s.brin, REFERENCE, REFERENCE)]
             )
+    for school in swv_schools(regions):
+        endpoint = routeringskenmerk(reference, school.brin, school.vestiging)
+        register.add_school(school, [Endpoint(endpoint, school.brin, REFERENCE, REFERENCE, doel="SWV")])
     for i, raw in enumerate(data.get("school", []), start=1):
         _school(raw, register, source, f"school {i}")
     pupils = tuple(_pupil(raw, source, f"pupil {i}") for i, raw in enumerate(data.get("pupil", []), start=1))
     if len({p.label for p in pupils}) != len(pupils):
         raise _fail(source, "pupil", "labels must be unique")
     return Scenario(source, settings, register, pupils)
+
+
+def swv_schools(regions: list[str]) -> list[School]:
+    """A samenwerkingsverband Passend Onderwijs per region (sector swv): the doel of a swv-dossier."""
+    return [
+        School(f"{70 + n}SW", "00", f"Samenwerkingsverband Passend Onderwijs {region}", "swv", region, REFERENCE)
+        for n, region in enumerate(pools.REGIONS)
+        if region in regions
+    ]
 
 
 def _settings(raw: dict[str, Any], source: str) -> Settings:

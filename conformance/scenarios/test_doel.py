@@ -13,14 +13,14 @@ import pytest
 
 from conformance.adapter import NotSupported
 from conformance.expect import expect, not_testable
-from conformance.harness import TRANSFERS
+from conformance.harness import DOEL_TRANSFERS
 from conformance.scenarios.evidence import answered_ok, clear_pgns, exchanges, ids, of, sent_by
 from oso import faults
 from oso.parsing import parse
 
 pytestmark = pytest.mark.oso_role("doel")
 rule = pytest.mark.oso_rule
-transfers = pytest.mark.parametrize("transfer", TRANSFERS)
+transfers = pytest.mark.parametrize("transfer", DOEL_TRANSFERS)
 
 
 def request(oso, transfer, label=None, *, pgns=None, bron=None, update=False):
