@@ -38,7 +38,7 @@ TRANSFERS = tuple(TransferKind)  # the bron role's kinds
 DOEL_TRANSFERS = DEFAULT_TRANSFERS  # the doel role's (TransferKind.roles)
 ROLES = tuple(Role)
 SECTORS: dict[str, tuple[str, str]] = {kind: kind.sectors for kind in TransferKind}  # (bron, doel) per transfer
-COHORT = {"povo": 30, "popo": 10, "vovo": 10, "binnenbrin": 5}
+COHORT = {"povo": 30, "popo": 10, "vovo": 10, "binnenbrin": 5, "poswv": 5, "voswv": 5}
 STRANGER = "andere-leverancier"  # a vendor with a certificate of the run's CA that no school mandated
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 

@@ -2,8 +2,9 @@
 
 As **bron** it answers documentRequests: it checks the session with the Traffic Center first, then
 finds the pupil by zoeksleutel or pgnfrag, and refuses when the dossier is not ready, may not go
-to this doel, has expired (prepared before the summer) or is not newer than the requested
-dossierVerzameldatum. As **doel** it accepts notifications and feedback, requests dossiers (one
+to this doel, has expired (prepared before the summer), is not newer than the requested
+dossierVerzameldatum or is not of the overdrachtsoort asked for (a swv-dossier request gets the
+pupil's swv-dossier only). As **doel** it accepts notifications and feedback, requests dossiers (one
 or a batch: one session per pupil), imports them in three repeatable steps and links a
 re-requested dossier to the pupil it already imported.
 
@@ -29,6 +30,7 @@ from oso.exchange import AsyncTransport, Call, Transport
 from oso.faults import GESLAAGD, OsoFault
 from oso.identifiers import mask_pgn
 from oso.parsing import parse
+from oso.rules import Facts
 from oso.schema import dossier_schema
 from oso.validation import checked, failed
 from oso.xmlmodel import XmlFragment
@@ -135,6 +137,7 @@ class ReferenceLas:
         pupil = self.find_pupil(endpoint, req)
         self.check_allowed(pupil)
         version = self.choose_version(pupil, req)
+        self.check_kind(version, req)
         self.records.served(
             req.sessie_id, req.bron_rk, req.doel_brin, req.doel_rk, pupil.key, GESLAAGD, self.clock.now()
         )
@@ -205,6 +208,16 @@ class ReferenceLas:
         if self.expired(chosen.prepared, now):
             raise OsoFault(faults.DOSSIER_VERLOPEN, f"prepared {chosen.prepared.date()}, expired after the summer")
         return chosen
+
+    def check_kind(self, version: Version, req: t.DocumentRequest) -> None:
+        """Only a dossier of the kind asked for: a swv-dossier request gets the pupil's swv-dossier, never the
+        overstapdossier or binnen-BRIN dossier its school prepared for another doel. (A dossier handed in that
+        declares no known kind goes out as it is: passthrough.)"""
+        kind = Facts.of(parse(version.xml.encode())).kind
+        if kind is not None and kind != req.overdrachtsoort:
+            raise OsoFault(
+                faults.DOSSIER_NIET_GEVONDEN, f"no {req.overdrachtsoort} for this pupil here: its dossier is a {kind}"
+            )
 
     def serve(self, pupil: Pupil, version: Version) -> str:
         """The dossier as it goes out: the version as prepared."""
