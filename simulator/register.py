@@ -247,9 +247,7 @@ def _settings(raw: dict[str, Any], source: str) -> Settings:
         try:
             cohort[Profile(name)] = int(count)
         except ValueError:
-            raise _fail(
-                source, "settings.cohort", f"'{name}' is not a profile ({', '.join(Profile)})"
-            ) from None
+            raise _fail(source, "settings.cohort", f"'{name}' is not a profile ({', '.join(Profile)})") from None
     expiry = str(s.get("dossier_expiry", "08-01"))
     if not re.fullmatch(r"(0[1-9]|1[0-2])-([0-2][0-9]|3[01])", expiry):
         raise _fail(source, "settings.dossier_expiry", f"'{expiry}' is not MM-DD")
