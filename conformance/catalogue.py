@@ -162,6 +162,14 @@ FLOW_RULES = (
         ("doel",),
     ),
     Rule(
+        "DOEL-ASKED-01",
+        "The doel imports only the dossier it asked for: not one of another overdrachtsoort, nor one of "
+        "another pupil (its BSN or onderwijsnummer is not the one asked for).",
+        KN_FLOW,
+        "MUST",
+        ("doel",),
+    ),
+    Rule(
         "DOEL-NOTIF-01",
         "The doel's aanleverpunt accepts a notificatieRequest, and a duplicate of it, and answers "
         "NotificatieOntvangen.",
@@ -270,10 +278,9 @@ def dossier_rules_of(profile: Profile) -> frozenset[str]:
         facts = dossier_rules.Facts(dossier_rules.BINNENBRIN, None)
     else:
         facts = dossier_rules.Facts(profile.overdrachtsoort, profile.value.upper())
-    # OS03 is about a dossier of an unknown kind: any dossier may break it; SO03 is about a SWV dossier
-    # mislabelled as another kind, which only a bron of a SWV dossier can serve
-    mislabelled = {"PaO.SO03"} if profile.is_swv else set()
-    return frozenset({c.rule.id for c in dossier_rules.CHECKS if c.matches(facts)} | {"OVa.OS03"} | mislabelled)
+    # about a dossier that declares the wrong kind, so any dossier may break them: OS03 (a kind not known),
+    # SO03 (an SWV overstap type on another kind)
+    return frozenset({c.rule.id for c in dossier_rules.CHECKS if c.matches(facts)} | {"OVa.OS03", "PaO.SO03"})
 
 
 def rule(rule_id: str) -> Rule:

@@ -80,6 +80,13 @@ class ScriptedPupil:
     versions: int = 1  # 2: a second dossier after the eindtoets (verzameldatum logic)
     invalid: bool = False  # an old dossier that fails the schema and the rules
     prepared: datetime | None = None  # klaargezet on this date (default: the dossier's own date)
+    mistake: str | None = None  # a scripted mistake of the counterpart bron (MISTAKES), for the doel's checks
+
+
+# What a counterpart bron may be scripted to get wrong for one pupil: the doel must refuse what comes.
+ANOTHER_KIND = "another-kind"  # it serves the pupil's dossier as another overdrachtsoort (binnen-BRIN)
+ANOTHER_PUPIL = "another-pupil"  # it serves the dossier of another pupil of the school
+MISTAKES = (ANOTHER_KIND, ANOTHER_PUPIL)
 
 
 @dataclass(frozen=True)
@@ -298,7 +305,8 @@ def is_endpoint_url(text: object) -> bool:
 
 
 def _pupil(raw: dict[str, Any], source: str, where: str) -> ScriptedPupil:
-    p = _take(raw, {"label", "profile", "size", "case", "state", "versions", "invalid", "prepared"}, source, where)
+    keys = {"label", "profile", "size", "case", "state", "versions", "invalid", "prepared", "mistake"}
+    p = _take(raw, keys, source, where)
     try:
         profile, size = Profile(p.get("profile", "")), Size(p.get("size", "opt-out"))
     except ValueError as exc:
@@ -307,6 +315,8 @@ def _pupil(raw: dict[str, Any], source: str, where: str) -> ScriptedPupil:
         raise _fail(source, where, "state must be ready, not-ready or not-allowed")
     if "label" not in p:
         raise _fail(source, where, "every pupil needs a label")
+    if p.get("mistake") not in (None, *MISTAKES):
+        raise _fail(source, where, f"mistake must be {' or '.join(MISTAKES)}")
     return ScriptedPupil(
         label=str(p["label"]),
         profile=profile,
@@ -316,6 +326,7 @@ def _pupil(raw: dict[str, Any], source: str, where: str) -> ScriptedPupil:
         versions=int(p.get("versions", 1)),
         invalid=bool(p.get("invalid", False)),
         prepared=_datetime(p["prepared"], source, f"{where}.prepared") if "prepared" in p else None,
+        mistake=p.get("mistake"),
     )
 
 

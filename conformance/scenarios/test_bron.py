@@ -52,12 +52,13 @@ CIRCUMSTANCES = {
     ("povo", Size.OPT_OUT): {"traits": Traits(carers_not_liable=True)},
     ("vovo", Size.FULL): {"traits": Traits(deceased_carer=True), "secret": True},
     ("vovo", Size.OPT_OUT): {"traits": Traits(onderwijsnummer=True)},
-    ("binnenbrin", Size.FULL): {"secret": True},  # what a secret address and numbers leave out, binnen-BRIN
-    ("binnenbrin", Size.OPT_OUT): {"traits": Traits(carers_not_liable=True)},
+    # binnen-BRIN and SWV: a secret address in one dossier of each, a carer's address in clear in the other
+    ("binnenbrin", Size.FULL): {},
+    ("binnenbrin", Size.OPT_OUT): {"secret": True},
     ("poswv", Size.FULL): {"secret": True},
     ("poswv", Size.OPT_OUT): {"traits": Traits(onderwijsnummer=True)},  # held, never in a swv-dossier
-    ("voswv", Size.FULL): {"traits": Traits(deceased_carer=True), "secret": True},
-    ("voswv", Size.OPT_OUT): {},
+    ("voswv", Size.FULL): {"traits": Traits(deceased_carer=True)},
+    ("voswv", Size.OPT_OUT): {"secret": True},
 }
 
 

@@ -401,6 +401,21 @@ def test_an_invalid_dossier_is_not_imported(oso):
     expect_nothing_imported(oso, seen, pupil, doel, "the dossier fails the gegevensset schema and the business rules")
 
 
+@rule("DOEL-ASKED-01")
+def test_a_dossier_not_asked_for_is_not_imported(oso):
+    """Counterpart brons scripted to serve what was not asked: a valid binnen-BRIN dossier of the pupil to a
+    request for an overstapdossier, and a valid dossier of another pupil of the school."""
+    for label, why in (
+        ("unasked-kind", "asked for an overstapdossier, the bron served the pupil's binnen-BRIN dossier"),
+        ("unasked-pupil", "the bron served the dossier of another pupil (another BSN) than the one asked for"),
+    ):
+        seen, pupil, doel = request(oso, "povo", label)
+        expect(of(seen, "documentRequest"), "a documentRequest to the bron", "none: the LAS never asked the bron")
+        expect_nothing_imported(oso, seen, pupil, doel, why)
+        if pupil["served_pgn"]:  # nor under the number the dossier carries
+            expect_nothing_imported(oso, seen, {**pupil, "pgn": pupil["served_pgn"]}, doel, why)
+
+
 @rule("DOEL-NOTIF-01")
 def test_notifications_are_accepted(oso):
     from oso import transport as t

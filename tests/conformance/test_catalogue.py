@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from conformance.catalogue import FLOW_RULES, catalogue
@@ -64,3 +65,15 @@ def test_rules_command_prints_coverage_and_the_last_result(tmp_path):
     by_id = {r["id"]: r for r in __import__("json").loads(rows.stdout)}
     assert by_id["TC-AFMELD-01"]["last"] == "fail" and by_id["TC-SESSION-01"]["last"] == "pass"
     assert by_id["BRON-VERZ-01"]["last"] is None and by_id["TC-AFMELD-01"]["checks"]
+
+
+def test_the_rules_listing_ends_with_no_rule_without_a_check_and_says_what_the_doel_is_certified_for():
+    listed = osokit("conformance", "rules")
+    assert listed.returncode == 0
+    assert listed.stderr.strip().splitlines()[-1].endswith("rules without a check: none")
+    assert "the doel role is certified for popo, povo, vovo; binnenbrin, poswv, voswv in the bron role only" in (
+        listed.stderr
+    )
+    rows = {r["id"]: r for r in json.loads(osokit("conformance", "rules", "--json").stdout)}
+    assert rows["DOEL-ASKED-01"]["transfers"] == ["popo", "povo", "vovo"]
+    assert rows["OVb.LL01"]["transfers"] == ["binnenbrin"] and rows["PaO.VV01"]["transfers"] == ["voswv"]

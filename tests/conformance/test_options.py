@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conformance.options import RunOptions, Target, parse_transfers
-from conformance.run import SCENARIOS, pytest_args
+from conformance.run import SCENARIOS, bron_only_note, pytest_args
 from oso.profiles import DEFAULT_TRANSFERS, Role, TransferKind
 from tests.conformance.conftest import osokit
 
@@ -101,3 +101,10 @@ def test_the_bron_only_kinds_are_taken_and_a_doel_role_without_its_kinds_is_refu
     done = osokit("conformance", "run", "--role", "doel", "--transfer", "binnenbrin", "--out", str(tmp_path))
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "binnenbrin: certified in the bron role only" in done.stderr
+
+
+def test_a_run_with_the_doel_role_says_which_kinds_it_checked_as_bron_only():
+    note = bron_only_note(("doel", "bron"), ("povo", "binnenbrin", "voswv"))
+    assert note is not None and note.startswith("note: binnenbrin,voswv: checked in the bron role only")
+    assert note.endswith("the doel role was checked with povo")
+    assert bron_only_note(("bron",), ("binnenbrin",)) is None and bron_only_note(("doel", "bron"), ("povo",)) is None
