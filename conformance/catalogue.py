@@ -8,14 +8,16 @@ checks cover it is computed from the suite (``osokit conformance rules``), never
 
 Which rules a run must have tested follows from here too (:meth:`Rule.applies`): a rule applies to
 a run when it concerns one of the run's roles and one of its transfer kinds. The binnen-BRIN rules
-(``OVb.*``) concern no transfer kind the suite certifies, so they never hold back a verdict; every
-other rule that applies and did not run and pass makes the verdict INCOMPLETE.
+(``OVb.*``) concern the binnenbrin kind, the Passend Onderwijs rules (``PaO.*``) poswv and voswv,
+both in the bron role; the doel rules concern po-po, po-vo and vo-vo only, the kinds the doel role is
+certified for (:attr:`~oso.profiles.TransferKind.roles`). Every rule that applies and did not run and
+pass makes the verdict INCOMPLETE.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from oso import rules as dossier_rules
@@ -35,7 +37,7 @@ class Rule:
     level: str  # MUST | SHOULD
     roles: tuple[str, ...]  # doel, bron
     kind: str = "flow"  # flow | dossier
-    profiles: tuple[Profile, ...] = tuple(k.profile for k in TransferKind)  # the kinds of transfer it concerns
+    profiles: tuple[Profile, ...] = ()  # the kinds of transfer it concerns (a flow rule: see catalogue())
 
     def applies(self, roles: Iterable[Role], transfers: Iterable[TransferKind]) -> bool:
         """A run of these roles and transfer kinds must test this rule."""
@@ -189,6 +191,14 @@ FLOW_RULES = (
         ("doel",),
     ),
     Rule(
+        "DOEL-ASKED-01",
+        "The doel imports only the dossier it asked for: not one of another overdrachtsoort, nor one of "
+        "another pupil (its BSN or onderwijsnummer is not the one asked for).",
+        KN_FLOW,
+        "MUST",
+        ("doel",),
+    ),
+    Rule(
         "DOEL-NOTIF-01",
         "The doel's aanleverpunt accepts a notificatieRequest, and a duplicate of it, and answers "
         "NotificatieOntvangen.",
@@ -278,11 +288,16 @@ FLOW_RULES = (
 @cache
 def catalogue() -> dict[str, Rule]:
     """Every rule by id: the flow rules above and the dossier rules, which concern the bron's dossier."""
-    out = {r.id: r for r in FLOW_RULES}
+    out = {r.id: replace(r, profiles=certified(r.roles)) for r in FLOW_RULES}
     for r in dossier_rules.RULES.values():
         profiles = tuple(p for p in Profile if r.id in dossier_rules_of(p))
         out[r.id] = Rule(r.id, r.text, r.source, r.level.value, ("bron",), "dossier", profiles)
     return out
+
+
+def certified(roles: tuple[str, ...]) -> tuple[Profile, ...]:
+    """The kinds a flow rule concerns: those certified in one of its roles."""
+    return tuple(k.profile for k in TransferKind if set(roles) & set(k.roles))
 
 
 @cache
@@ -291,9 +306,10 @@ def dossier_rules_of(profile: Profile) -> frozenset[str]:
     if profile is Profile.BINNENBRIN:
         facts = dossier_rules.Facts(dossier_rules.BINNENBRIN, None)
     else:
-        facts = dossier_rules.Facts(dossier_rules.OVERSTAP, profile.value.upper())
-    # OS03 is about a dossier of an unknown kind: any dossier may break it
-    return frozenset({c.rule.id for c in dossier_rules.CHECKS if c.matches(facts)} | {"OVa.OS03"})
+        facts = dossier_rules.Facts(profile.overdrachtsoort, profile.value.upper())
+    # about a dossier that declares the wrong kind, so any dossier may break them: OS03 (a kind not known),
+    # SO03 (an SWV overstap type on another kind)
+    return frozenset({c.rule.id for c in dossier_rules.CHECKS if c.matches(facts)} | {"OVa.OS03", "PaO.SO03"})
 
 
 def rule(rule_id: str) -> Rule:

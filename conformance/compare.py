@@ -27,12 +27,13 @@ from lxml import etree
 from oso.errors import OsokitError
 from oso.namespaces import DOSSIER
 from oso.parsing import XmlError, parse
-from oso.profiles import PROFILE_CATEGORIES, Category, Profile, Uitlevering
+from oso.profiles import PROFILE_CATEGORIES, Category, Profile, Uitlevering, declared_profile
 from oso.rules import readable_path
 
 NS = {"od": DOSSIER}
 SECRET = {"telefoon": "9999999999", "e-mail": "geheim@geheim.geheim"}  # the placeholders of OVa.LL08
 IDENTITY = ("bsn", "onderwijsnummer", "voornamen", "voorvoegsel", "achternaam", "geboortedatum")
+SWV_IDENTITY = ("leerlingid",)  # what a swv-dossier carries instead of the pupil number
 
 
 @dataclass(frozen=True)
@@ -581,7 +582,8 @@ def _plain(value: Any) -> Any:
 
 
 def profile_of(data: dict[str, Any]) -> Profile:
-    return Profile(str(data["overstap"]).lower())
+    """The profile the data is prepared for: its overdrachtsoort (default overstapdossier) and overstap."""
+    return declared_profile(data.get("overdrachtsoort"), data["overstap"])
 
 
 def categories(data: dict[str, Any]) -> dict[Category, str]:
@@ -610,6 +612,10 @@ def expected(data: dict[str, Any]) -> dict[str, Any]:
             out[block.key] = Absent(f"{category.label} is left out: it is not in deliver")
         elif block.key == "personalia":
             out[block.key] = _as_sent(value, never=True)
+            if profile.is_swv:
+                for key in ("bsn", "onderwijsnummer"):
+                    if key in value:
+                        out[block.key][key] = Absent("never in a swv-dossier (PaO.LL12)")
         elif block.key == "verzorgers":
             out[block.key] = _as_sent(value)
         else:
@@ -621,9 +627,9 @@ def _as_sent(person: dict[str, Any], never: bool = False) -> dict[str, Any]:
     """A person as the dossier carries them: a secret address left out, secret numbers as placeholders."""
     out = dict(person)
     if never:
-        for key, rule in (("geboorteplaats", "OVa.LL10"), ("nationaliteiten", "OVa.LL11")):
+        for key, rule in (("geboorteplaats", "OVa.LL10, PaO.LL10"), ("nationaliteiten", "OVa.LL11, PaO.LL11")):
             if key in out:
-                out[key] = Absent(f"never in an overstapdossier ({rule})")
+                out[key] = Absent(f"never in a dossier ({rule})")
     if out.get("adres_geheim"):
         for key in ("adressen", "adres_buitenland"):
             if out.get(key):
@@ -653,7 +659,7 @@ def compare(data: dict[str, Any], xml: str | bytes, *, bron_brin: str, prepared:
     heads = [
         ("the version's prepared", "od:metadata/od:datum", prepared.isoformat(), "date"),
         ("overstap", "od:metadata/od:overstap", str(data["overstap"]), "text"),
-        ("an overstapdossier", "od:overdrachtsoort", "overstapdossier", "text"),
+        ("overdrachtsoort", "od:overdrachtsoort", profile_of(data).overdrachtsoort, "text"),
         ("bron_brin", "od:huidigeschool/od:brincode", bron_brin, "text"),
     ]
     for category, value in categories(data).items():
@@ -694,15 +700,17 @@ def _canonical(xml: str | bytes) -> str | None:
     return etree.canonicalize(etree.tostring(root).decode(), strip_text=True, rewrite_prefixes=True)
 
 
-def identity(personalia: dict[str, Any], xml: str | bytes) -> list[Difference]:
-    """Whether the dossier is of this pupil: number, names and birth date as given."""
+def identity(personalia: dict[str, Any], xml: str | bytes, *, swv: bool = False) -> list[Difference]:
+    """Whether the dossier is of this pupil: number, names and birth date as given (a swv-dossier carries no
+    pupil number: its leerlingid instead)."""
     try:
         found = _read_block(leerling_of(xml), DATA[0])
     except NotADossier as exc:
         return [Difference("dossier", "/dossier", "a dossier of gegevensset 2019.1", str(exc))]
-    fields = tuple(f for f in DATA[0].fields if f.key in IDENTITY)
+    keys = (*SWV_IDENTITY, *IDENTITY[2:]) if swv else IDENTITY
+    fields = tuple(f for f in DATA[0].fields if f.key in keys)
     block = Block("personalia", ".", fields)
-    return list(_diff(block, {k: personalia.get(k) for k in IDENTITY}, found, "personalia", found[""]))
+    return list(_diff(block, {k: personalia.get(k) for k in keys}, found, "personalia", found[""]))
 
 
 def _diff(spec: Field | Block, want: Any, found: Any, name: str, parent: str) -> Iterator[Difference]:

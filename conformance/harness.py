@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import cached_property
 from pathlib import Path
 from time import monotonic
 from typing import Any
@@ -24,7 +25,7 @@ from conformance.adapter import AdapterError, School, VendorAdapter, VendorInfo,
 from conformance.options import Prepare, RunOptions
 from conformance.pupildata import Version
 from oso import transport as t
-from oso.profiles import Role, TransferKind
+from oso.profiles import DEFAULT_TRANSFERS, Role, TransferKind
 from simulator.client import OsoClient
 from simulator.mutants import vendor_under_test
 from simulator.pki import Pki, PkiError, init_pki, issue_client_certificate
@@ -33,10 +34,11 @@ from simulator.server import Running
 from simulator.service import VUT, Config
 from simulator.testing import World
 
-TRANSFERS = tuple(TransferKind)
+TRANSFERS = tuple(TransferKind)  # the bron role's kinds
+DOEL_TRANSFERS = DEFAULT_TRANSFERS  # the doel role's (TransferKind.roles)
 ROLES = tuple(Role)
 SECTORS: dict[str, tuple[str, str]] = {kind: kind.sectors for kind in TransferKind}  # (bron, doel) per transfer
-COHORT = {"povo": 30, "popo": 10, "vovo": 10, "binnenbrin": 5}
+COHORT = {"povo": 30, "popo": 10, "vovo": 10, "binnenbrin": 5, "poswv": 5, "voswv": 5}
 # scripted pupils (simulator/scenarios/default.toml) with an update after the eindtoets, at one bron school:
 # the re-request checks use the first, the collective re-request all three
 RE_REQUESTED = ("verzameldatum", "verzameldatum-2", "verzameldatum-3")
@@ -136,9 +138,9 @@ class Harness:
         return vendor_pki(o)
 
     def stop(self) -> None:
-        for part in ("adapter", "world"):
+        for part in ("own_client", "adapter", "world"):
             try:
-                if hasattr(self, part):
+                if part in self.__dict__:
                     getattr(self, part).close()
             except Exception:  # noqa: BLE001 - a run's teardown must not hide its results
                 pass
@@ -166,6 +168,12 @@ class Harness:
 
     def client_as(self, vendor: str | None) -> OsoClient:
         return self.world.client_as(vendor)
+
+    @cached_property
+    def own_client(self) -> OsoClient:
+        """A SOAP client as the LAS's own vendor: the doel of a binnen-BRIN transfer is the bron school itself,
+        which only its own vendor may speak for."""
+        return self.client_as(self.vendor.vendor) if self.pki else self.world.client_as(None)
 
     def client_of_another_ca(self) -> OsoClient:
         """A SOAP client presenting a certificate for the counterpart schools' vendor, signed by a CA no
@@ -199,7 +207,7 @@ class Harness:
 
     def _second_aanleverpunt(self) -> None:
         """The counterpart bron schools get a second aanleverpunt, so a doel must ask more than one."""
-        for label in TRANSFERS:
+        for label in DOEL_TRANSFERS:
             brin = self.pupils[label]["bron_brin"]
             if len(self.running.simulator.register.endpoints_of(brin)) < 2:
                 self.admin.post("/admin/register", json={"kind": "endpoint-add", "brin": brin})

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from oso.profiles import Role, TransferKind
+from oso.profiles import DEFAULT_TRANSFERS, Role, TransferKind, kinds_in
 from reports.i18n import LANGUAGES
 
 REFERENCE = "reference"
@@ -169,10 +169,11 @@ class RunOptions:
         Flag("role", "the role(s) to check (default both)", parse_roles, show_roles, "doel|bron|both", rerun="always"),
     )
     transfers: tuple[TransferKind, ...] = _option(
-        tuple(TransferKind),
+        DEFAULT_TRANSFERS,
         Flag(
             "transfer",
-            "transfer kinds, comma-separated (default popo,povo,vovo)",
+            "transfer kinds, comma-separated (default popo,povo,vovo; binnenbrin, poswv and voswv are "
+            "certified in the bron role only)",
             parse_transfers,
             ",".join,
             "KINDS",
@@ -306,6 +307,17 @@ class RunOptions:
     command: str | None = _option(
         None, Flag("command", "the osokit command that started the run (set by osokit)", cli=False, rerun="never")
     )
+
+    def unfit(self) -> str | None:
+        """Why these roles and transfer kinds make no run (a role with none of its kinds), or None."""
+        for role in self.roles:
+            if not kinds_in(role, self.transfers):
+                only = ",".join(t for t in self.transfers if role not in t.roles)
+                return (
+                    f"--transfer {only}: certified in the bron role only; the {role} role needs one of "
+                    f"{','.join(t for t in TransferKind if role in t.roles)} (or run with --role bron)"
+                )
+        return None
 
     @property
     def secure(self) -> bool:

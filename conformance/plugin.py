@@ -89,6 +89,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not any(item.get_closest_marker("oso_role") for item in items):
         return  # not a conformance run
     o = options(config)
+    if (unfit := o.unfit()) is not None:
+        raise pytest.UsageError(unfit)
     rules = catalogue()
     keep, drop = [], []
     for item in items:

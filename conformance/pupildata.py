@@ -22,11 +22,12 @@ from datetime import datetime
 from typing import Any
 
 from conformance import compare
-from fixtures.generator import Request, Size, Traits, build
+from fixtures.generator import Pupil, Request, Size, Traits, build
 from oso import codec
 from oso import dossier as m
 from oso.profiles import Profile, optional_categories
 
+OVERSTAPDOSSIER = "overstapdossier"
 NATIONALITEIT = {"code": "0001", "omschrijving": "Nederlandse"}
 
 
@@ -70,13 +71,14 @@ def version(
     """
     traits = traits or Traits()
 
-    def generated(size: Size) -> tuple[m.Dossier, str]:
+    def generated(size: Size) -> tuple[m.Dossier, Pupil]:
         d, pupil = build(Request(profile, seed, size, school_year, after_eindtoets, traits), index)
-        return m.edit(d, "metadata", datum=prepared.date()), pupil.place
+        return m.edit(d, "metadata", datum=prepared.date()), pupil
 
-    full, place = generated(Size.FULL)
+    full, held = generated(Size.FULL)
     data: dict[str, Any] = {
-        "overstap": profile.name,
+        **({} if profile.overdrachtsoort == OVERSTAPDOSSIER else {"overdrachtsoort": profile.overdrachtsoort}),
+        "overstap": full.metadata.overstap,
         "deliver": sorted(c.label for c in optional_categories(profile)) if size is Size.FULL else [],
         **compare.read(codec.to_text(full, "dossier")),
     }
@@ -84,9 +86,11 @@ def version(
         if year["brin"] == full.huidigeschool.brincode:
             year["brin"] = bron_brin
     personalia = data["personalia"]
-    personalia["geboorteplaats"] = place
+    personalia["geboorteplaats"] = held.place
     personalia["nationaliteiten"] = [NATIONALITEIT]
-    if profile is Profile.POVO:
+    if profile.is_swv:  # the LAS holds the pupil number its swv-dossier leaves out (PaO.LL12)
+        personalia[held.pgn_kind.value] = held.pgn
+    if profile in (Profile.POVO, Profile.VOSWV):
         data["vve"] = _peuterspeelzaal(personalia["geboortedatum"])
     if secret:
         _make_secret(personalia)

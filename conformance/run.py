@@ -54,6 +54,8 @@ class Outcome:
 
 def preflight(options: RunOptions, *, allow_remote: bool = False) -> None:
     """Fail fast, with the fix, on what would otherwise error every check: before the first check runs."""
+    if (unfit := options.unfit()) is not None:
+        raise SetupError(unfit)
     for check in options.only:
         if not (SCENARIOS / check.partition("::")[0]).is_file() or "::" not in check:
             raise SetupError(
@@ -190,12 +192,29 @@ def describe(outcome: Outcome, elapsed: float) -> str:
             f"{s.skipped} skipped, {s.errors} errors (MUST failed: {s.must_failed}, SHOULD failed: "
             f"{s.should_failed}, MUST rules not tested: {s.untested}) in {elapsed:.1f} s"
         )
+    if outcome.results is not None and (
+        note := bron_only_note(outcome.results.run.roles, outcome.results.run.transfers)
+    ):
+        lines.append(note)
     if outcome.results is not None and outcome.results.run.export_untested:
         lines.append(f"note: {PASSTHROUGH_NOTE}; run with --prepare export to test it")
     if outcome.reports:
         lines.append("reports:")
         lines += [f"  {kind:<5} {path}" for kind, path in outcome.reports.items()]
     return "\n".join(lines)
+
+
+def bron_only_note(roles: tuple[str, ...], transfers: tuple[str, ...]) -> str | None:
+    """What a run with the doel role and a kind certified as bron only did not test: its doel side."""
+    kinds = [TransferKind(t) for t in transfers]
+    bron_only = [k for k in kinds if Role.DOEL not in k.roles]
+    if Role.DOEL not in roles or not bron_only:
+        return None
+    doel = ",".join(k for k in kinds if Role.DOEL in k.roles)
+    return (
+        f"note: {','.join(bron_only)}: checked in the bron role only (this osokit does not certify the doel of "
+        f"these kinds); the doel role was checked with {doel}"
+    )
 
 
 def not_tested_lines(untested: tuple[Untested, ...], shown: int = 8) -> list[str]:
@@ -242,6 +261,8 @@ def coverage() -> dict[str, list[str]]:
                 "-c",
                 str(SCENARIOS / "pytest.ini"),
                 "--collect-only",
+                "--oso-transfer",
+                ",".join(TransferKind),  # every kind, not only a run's default ones
                 "-p",
                 "no:terminal",
             ],

@@ -44,15 +44,20 @@ class Profile(StrEnum):
 
 
 class TransferKind(StrEnum):
-    """The three kinds of transfer between schools that the conformance suite certifies.
+    """The kinds of transfer the conformance suite certifies, valued like :class:`Profile`, so
+    ``Profile(kind)`` is the dossier profile it carries.
 
-    A profile minus binnen-BRIN (a move inside one school board is not a transfer between two LASes'
-    schools); valued like :class:`Profile`, so ``Profile(kind)`` is the dossier profile it carries.
+    po-po, po-vo and vo-vo in both roles; binnen-BRIN (a move inside one school, so the doel is the bron
+    school itself) and the Passend Onderwijs dossiers for a samenwerkingsverband (po-swv, vo-swv) in the
+    bron role only: the LAS as doel of those is not certified by this osokit version (:attr:`roles`).
     """
 
     POPO = "popo"
     POVO = "povo"
     VOVO = "vovo"
+    BINNENBRIN = "binnenbrin"
+    POSWV = "poswv"
+    VOSWV = "voswv"
 
     @property
     def profile(self) -> Profile:
@@ -60,8 +65,22 @@ class TransferKind(StrEnum):
 
     @property
     def sectors(self) -> tuple[str, str]:
-        """(bron, doel): the sectors (po, vo) of the old and the new school."""
-        return (self.value[:2], self.value[2:])
+        """(bron, doel): the sectors (po, vo, swv) of the old and the new school (binnen-BRIN: the suite's po one)."""
+        return _SECTORS.get(self.value, (self.value[:2], self.value[2:]))
+
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        """The roles in which the suite certifies this kind of transfer."""
+        return (Role.DOEL, Role.BRON) if self in DEFAULT_TRANSFERS else (Role.BRON,)
+
+
+_SECTORS = {"binnenbrin": ("po", "po")}
+DEFAULT_TRANSFERS = (TransferKind.POPO, TransferKind.POVO, TransferKind.VOVO)  # certified in both roles
+
+
+def kinds_in(role: Role, transfers: tuple[TransferKind, ...]) -> tuple[TransferKind, ...]:
+    """The transfers of a run that are certified in ``role``."""
+    return tuple(t for t in transfers if role in t.roles)
 
 
 class Role(StrEnum):
@@ -194,3 +213,11 @@ def profile_of(overdrachtsoort: str | None, overstap: str | None) -> Profile | N
     if overdrachtsoort == "swv-dossier" and overstap in SWV_OVERSTAP:
         return Profile(overstap.lower())
     return None
+
+
+def declared_profile(overdrachtsoort: str | None, overstap: str | None) -> Profile:
+    """:func:`profile_of`, for data that must declare one (pupil data the suite gives a LAS): ValueError if not."""
+    found = profile_of(overdrachtsoort or "overstapdossier", overstap)
+    if found is None:
+        raise ValueError(f"overdrachtsoort {overdrachtsoort} with overstap {overstap} is no profile")
+    return found

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from conformance.options import RunOptions
 from oso.errors import UserError
-from oso.profiles import Profile
+from oso.profiles import Profile, Role, TransferKind
 from reports.i18n import LANGUAGES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
@@ -410,6 +410,7 @@ def conformance_rules(args: argparse.Namespace) -> int:
                         "level": r.rule.level,
                         "roles": list(r.rule.roles),
                         "kind": r.rule.kind,
+                        "transfers": [p.value for p in r.rule.profiles],
                         "checks": list(r.checks),
                         "last": r.last,
                     }
@@ -428,6 +429,12 @@ def conformance_rules(args: argparse.Namespace) -> int:
         for check in r.checks if args.verbose else ():
             print(f"{'':<{width}}    {check}")
     untested = [r.rule.id for r in rows if not r.checks]
+    bron_only = [k.value for k in TransferKind if Role.DOEL not in k.roles]
+    print(
+        f"\nthe doel role is certified for {', '.join(k for k in TransferKind if Role.DOEL in k.roles)}; "
+        f"{', '.join(bron_only)} in the bron role only (the doel rules do not concern them)",
+        file=sys.stderr,
+    )
     print(
         f"\n{len(rows)} rules, {sum(len(r.checks) for r in rows)} checks; "
         f"rules without a check: {', '.join(untested) or 'none'}",
@@ -458,7 +465,9 @@ def conformance_mutants(args: argparse.Namespace) -> int:
             note = "  (performance: not in the mutation run)" if m.performance else ""
             print(f"{name:<{width}}  {m.role:<4}  {m.defect}{note}")
         return EXIT_OK
-    reference = run(RunOptions(seed=args.seed, out=args.out / "reference"), quiet=True)
+    # the reference must pass every transfer kind a mutant plays, the bron-only ones included
+    every_kind = RunOptions(seed=args.seed, out=args.out / "reference", transfers=tuple(TransferKind))
+    reference = run(every_kind, quiet=True)
     if reference.code != 0:
         print(
             f"the reference LAS does not pass the suite ({reference.error or 'see ' + str(args.out)}); "

@@ -39,7 +39,7 @@ SCHEMA_PATHS = {V1: SCHEMAS / "results-v1.schema.json", SCHEMA_VERSION: SCHEMA_P
 """Every version this osokit reads, and its schema file."""
 
 Role = Literal["doel", "bron"]
-Transfer = Literal["popo", "povo", "vovo"]
+Transfer = Literal["popo", "povo", "vovo", "binnenbrin", "poswv", "voswv"]
 Level = Literal["MUST", "SHOULD"]
 Outcome = Literal["passed", "failed", "skipped", "error"]
 RuleOutcome = Literal["pass", "fail", "error", "skip", "untested", "not-applicable"]

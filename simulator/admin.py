@@ -218,6 +218,8 @@ def _pupil_dict(sim: Simulator, p: Pupil) -> dict[str, Any]:
         "case": p.case,
         "prepared": p.prepared.isoformat() if p.prepared else None,
         "updated": p.updated.isoformat() if p.updated else None,
+        "mistake": p.mistake,
+        "served_pgn": sim.catalogue.served_pgn(p),  # the mistake another-pupil: whose dossier goes out instead
     }
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from oso import codec
 from oso import dossier as m
-from oso.profiles import PROFILE_CATEGORIES, Category, Profile, Uitlevering
+from oso.profiles import PROFILE_CATEGORIES, Category, Uitlevering, declared_profile
 
 PAKKETNAAM, PAKKETVERSIE = "osokit-referentie-LAS", "1.0"
 PLACEHOLDER = {"telefoon": "9999999999", "e-mail": "geheim@geheim.geheim"}
@@ -47,7 +47,7 @@ def dossier_xml(data: Data, prepared: datetime, school: m.HuidigeSchool) -> str:
 
 
 def dossier(data: Data, prepared: datetime, school: m.HuidigeSchool) -> m.Dossier:
-    profile = Profile(data["overstap"].lower())
+    profile = declared_profile(data.get("overdrachtsoort"), data["overstap"])
     table = PROFILE_CATEGORIES[profile]
     deliver = set(data.get("deliver", ()))
     declared = {
@@ -67,9 +67,11 @@ def dossier(data: Data, prepared: datetime, school: m.HuidigeSchool) -> m.Dossie
         standaardversie="2019.1",
         validatieversie="2019.1.1",
         categorie_uitlevering=m.CategorieUitlevering(**{c.value: u.value for c, u in declared.items()}),
-        overstap=profile.name,
+        overstap=data["overstap"],
     )
     leerling: dict[str, Any] = _personalia(data["personalia"])
+    if profile.is_swv:  # a samenwerkingsverband gets no pupil number (PaO.LL12): it has the leerlingid
+        leerling.update(bsn=None, onderwijsnummer=None)
     if carers := sent(Category.OUDERSVERZORGERS, "verzorgers"):
         leerling.update(
             verzorgersaansprakelijk=carers["aansprakelijk"],

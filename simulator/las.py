@@ -2,10 +2,12 @@
 
 As **bron** it answers documentRequests: it checks the session with the Traffic Center first, then
 finds the pupil by zoeksleutel or pgnfrag, and refuses when the dossier is not ready, may not go
-to this doel, has expired (prepared before the summer) or is not newer than the requested
-dossierVerzameldatum. As **doel** it accepts notifications and feedback, requests dossiers (one
+to this doel, has expired (prepared before the summer), is not newer than the requested
+dossierVerzameldatum or is not of the overdrachtsoort asked for (a swv-dossier request gets the
+pupil's swv-dossier only). As **doel** it accepts notifications and feedback, requests dossiers (one
 or a batch: one session per pupil), imports them in three repeatable steps and links a
-re-requested dossier to the pupil it already imported.
+re-requested dossier to the pupil it already imported; a dossier of another overdrachtsoort or of
+another pupil than it asked for it does not import.
 
 Every step is a small method so a mutant (a deliberately faulty LAS, ``simulator/mutants.py``) can
 override exactly one of them. The same class, given :class:`~simulator.pupils.Prepared` as its
@@ -29,8 +31,10 @@ from oso.calendar import RegionCalendar, school_year_of
 from oso.exchange import AsyncTransport, Call, Transport
 from oso.faults import GESLAAGD, OsoFault
 from oso.identifiers import mask_pgn
-from oso.parsing import parse
+from oso.namespaces import DOSSIER
+from oso.parsing import XmlError, parse
 from oso.profiles import Profile
+from oso.rules import Facts
 from oso.schema import dossier_schema
 from oso.validation import checked, failed
 from oso.xmlmodel import XmlFragment
@@ -41,7 +45,7 @@ from simulator.calendar import Calendars
 from simulator.clock import Clock
 from simulator.pupils import Pupil, PupilSource, Version
 from simulator.records import LasRecords, Transfer
-from simulator.register import Endpoint, Register
+from simulator.register import ANOTHER_KIND, Endpoint, Register
 
 NOTIFICATIE_ONTVANGEN, TERUGKOPPELING_ONTVANGEN = "NotificatieOntvangen", "TerugkoppelingOntvangen"
 IMPORT_STEPS = ("personalia", "schoolloopbaan", "ondersteuning")
@@ -140,6 +144,8 @@ class ReferenceLas:
         pupil = self.find_pupil(endpoint, req)
         self.check_allowed(pupil)
         version = self.choose_version(pupil, req)
+        if pupil.mistake != ANOTHER_KIND:  # a counterpart bron scripted to serve another kind (for doel checks)
+            self.check_kind(version, req)
         self.records.served(
             req.sessie_id, req.bron_rk, req.doel_brin, req.doel_rk, pupil.key, GESLAAGD, self.clock.now()
         )
@@ -224,6 +230,16 @@ class ReferenceLas:
         if self.calendars is None:
             return None
         return self.calendars.of(pupil.school, school_year_of(version.prepared.date()))
+
+    def check_kind(self, version: Version, req: t.DocumentRequest) -> None:
+        """Only a dossier of the kind asked for: a swv-dossier request gets the pupil's swv-dossier, never the
+        overstapdossier or binnen-BRIN dossier its school prepared for another doel. (A dossier handed in that
+        declares no known kind goes out as it is: passthrough.)"""
+        kind = Facts.of(parse(version.xml.encode())).kind
+        if kind is not None and kind != req.overdrachtsoort:
+            raise OsoFault(
+                faults.DOSSIER_NIET_GEVONDEN, f"no {req.overdrachtsoort} for this pupil here: its dossier is a {kind}"
+            )
 
     def serve(self, pupil: Pupil, version: Version) -> str:
         """The dossier as it goes out: the version as prepared."""
@@ -368,7 +384,7 @@ class ReferenceLas:
                 result = GESLAAGD
             transfer.per_aanleverpunt.append((ap.routeringskenmerk, result))
         best_rk, transfer.resultaat = self.best_of(transfer.per_aanleverpunt)
-        if best_rk in dossiers:
+        if best_rk in dossiers and self.is_asked(transfer, dossiers[best_rk], overdrachtsoort, pgn):
             self.import_dossier(transfer, dossiers[best_rk], steps)
         self.close_session(transfer, best_rk, doel.routeringskenmerk)
         return self._log(transfer)
@@ -398,6 +414,25 @@ class ReferenceLas:
             return None, faults.AANLEVERPUNT_ONBEREIKBAAR
         best = faults.best_result([r for _, r in results])
         return next(rk for rk, r in reversed(results) if r == best), best
+
+    def is_asked(self, transfer: Transfer, dossier_xml: str, overdrachtsoort: str, pgn: str) -> bool:
+        """The dossier is what was asked for: of that overdrachtsoort, and of that pupil when it carries a pupil
+        number (a swv-dossier carries none). Else it is not imported, and the transfer says why."""
+        try:
+            root = parse(dossier_xml.encode())
+        except XmlError:
+            return True  # not a dossier at all: import_dossier's validation refuses it and says so
+        kind = Facts.of(root).kind
+        numbers = {n.text for n in root.iter(f"{{{DOSSIER}}}bsn", f"{{{DOSSIER}}}onderwijsnummer")}
+        if kind != overdrachtsoort:
+            transfer.problems.append(
+                f"asked for overdrachtsoort {overdrachtsoort}, the bron served {kind or 'no known kind'}"
+            )
+        elif numbers and pgn not in numbers:
+            transfer.problems.append(f"asked for pupil {mask_pgn(pgn)}, the bron served another pupil's dossier")
+        else:
+            return True
+        return False
 
     def import_dossier(self, transfer: Transfer, dossier_xml: str, steps: tuple[str, ...] = IMPORT_STEPS) -> None:
         """Validate, then import in three steps, each repeatable on its own: a re-request updates, never

@@ -29,7 +29,7 @@ from oso.errors import UserError
 from oso.faults import GESLAAGD, OsoFault
 from oso.namespaces import DOSSIER
 from oso.parsing import parse
-from oso.profiles import Profile, TransferKind, optional_categories
+from oso.profiles import DEFAULT_TRANSFERS, Profile, TransferKind, optional_categories, profile_of
 from oso.xmlmodel import XmlFragment
 from simulator.broker import Caller
 from simulator.faultinject import Action, WireAnswer
@@ -37,7 +37,9 @@ from simulator.las import IMPORT_STEPS, ReferenceLas, Transfer, VendorUnderTest
 from simulator.pupils import Pupil, Version
 from simulator.register import REFERENCE
 
-ALL_KINDS = tuple(k.value for k in TransferKind)  # a mutant plays every transfer unless it says
+ALL_KINDS = tuple(k.value for k in DEFAULT_TRANSFERS)  # a mutant plays po-po, po-vo, vo-vo unless it says
+EVERY_KIND = tuple(k.value for k in TransferKind)  # ... and binnen-BRIN and the SWV dossiers (bron only)
+SWV_KINDS = ("poswv", "voswv")
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,17 @@ class MalformedAfmelding(ReferenceLas):
     def close_session(self, transfer: Transfer, best_rk: str | None, doel_rk: str) -> None:
         transfer.sessie_id = "{" + (transfer.sessie_id or "") + "}"
         super().close_session(transfer, best_rk, doel_rk)
+
+
+@mutant(
+    "doel-imports-unasked",
+    "imports whatever dossier the bron serves: of another overdrachtsoort or another pupil than it asked for",
+    "doel",
+    ("povo",),
+)
+class ImportsUnasked(ReferenceLas):
+    def is_asked(self, transfer: Transfer, dossier_xml: str, overdrachtsoort: str, pgn: str) -> bool:
+        return True
 
 
 @mutant("doel-closes-twice", "sends the afmelding twice", "doel")
@@ -642,8 +655,7 @@ class _ServesEdited(ReferenceLas):
 
     def serve(self, pupil: Pupil, version: Version) -> str:
         d = codec.decode(version.xml.encode())
-        overstap = (d.metadata.overstap or "").lower()
-        if overstap not in {p.value for p in self.profiles}:
+        if profile_of(d.overdrachtsoort, d.metadata.overstap) not in self.profiles:
             return version.xml
         try:
             return self.edit(d, version.xml)
@@ -724,7 +736,12 @@ for _category in ("ouderinzage", "oudersverzorgers", "schoolloopbaan", "overstap
     )(_optout_but_sends(_category))
 
 
-@mutant("bron-birth-month-only", "sends the birth month (geboortemaand) instead of the birth date", "bron")
+@mutant(
+    "bron-birth-month-only",
+    "sends the birth month (geboortemaand) instead of the birth date",
+    "bron",
+    ALL_KINDS + SWV_KINDS,
+)
 class BirthMonthOnly(_EditsXml):
     def change(self, root: etree._Element, leerling: etree._Element) -> None:
         born = leerling.find(f"{{{DOSSIER}}}geboortedatum")
@@ -782,16 +799,58 @@ class DropsEindtoetsresultaat(_EditsXml):
                 eindtoets.remove(result)
 
 
-@mutant("bron-sends-vir", "still sends verwijsindex (vir) data, a block the 2019 gegevensset dropped", "bron")
+@mutant(
+    "bron-sends-vir", "still sends verwijsindex (vir) data, a block the 2019 gegevensset dropped", "bron", EVERY_KIND
+)
 class SendsVir(_EditsXml):
     def change(self, root: etree._Element, leerling: etree._Element) -> None:
         leerling.append(_el("zorg", None, _el("vir", None, _el("signaal", "ja"))))
 
 
-@mutant("bron-sends-zat", "still sends zorgadviesteam (zat) data, a block the 2019 gegevensset dropped", "bron")
+@mutant(
+    "bron-sends-zat", "still sends zorgadviesteam (zat) data, a block the 2019 gegevensset dropped", "bron", EVERY_KIND
+)
 class SendsZat(_EditsXml):
     def change(self, root: etree._Element, leerling: etree._Element) -> None:
         leerling.append(_el("zorg", None, _el("zat", None, _el("besproken", "ja"))))
+
+
+@mutant(
+    "bron-poswv-sends-eindtoets", "sends the eindtoets in a POSWV dossier, which may not carry it", "bron", ("poswv",)
+)
+class PoswvSendsEindtoets(_EditsXml):
+    profiles = (Profile.POSWV,)
+
+    def change(self, root: etree._Element, leerling: etree._Element) -> None:
+        leerling.append(_el("eindtoets_basisonderwijs", None, _el("vrijstelling", "false")))
+
+
+@mutant(
+    "bron-poswv-sends-vombo", "sends its vo-mbo blocks (bevorderd, examens, ...) in a POSWV dossier", "bron", ("poswv",)
+)
+class PoswvSendsVombo(_EditsXml):
+    profiles = (Profile.POSWV,)
+    BLOCKS = (
+        "bevorderd",
+        "examenresultaat",
+        "resultaatvakkenvo",
+        "certificaat",
+        "competenties",
+        "stage",
+        "overigvombo",
+    )
+
+    def change(self, root: etree._Element, leerling: etree._Element) -> None:
+        leerling.extend(_el(block) for block in self.BLOCKS)
+
+
+@mutant("bron-voswv-sends-vve", "sends the pupil's pre-school (vve) data in a VOSWV dossier", "bron", ("voswv",))
+class VoswvSendsVve(_EditsXml):
+    profiles = (Profile.VOSWV,)
+    BLOCKS = ("vanpeuterspeelzaal", "naampeuterspeelzaal", "voorschools", "vroegschools")
+
+    def change(self, root: etree._Element, leerling: etree._Element) -> None:
+        leerling.extend(_el(block) for block in self.BLOCKS)
 
 
 # --- dossier mutants: one per known-bad variant of the fixtures --------------------------------------
@@ -814,7 +873,7 @@ def _dossier_mutant(case_name: str) -> type[ReferenceLas]:
 
 
 for _case in CASES.values():
-    profiles = tuple(p.value for p in _case.profiles if p.overdrachtsoort == "overstapdossier")  # certified kinds
+    profiles = tuple(p.value for p in _case.profiles)  # every kind is certified in the bron role
     if _case.known_bad and profiles:
         mutant(
             f"bron-dossier-{_case.breaks}",

@@ -29,10 +29,10 @@ from fixtures.generator import Request, Size, pupil_number, school_of
 from oso import codec
 from oso import dossier as m
 from oso.identifiers import PupilNumberKind
-from oso.profiles import Profile
+from oso.profiles import PROFILE_CATEGORIES, Profile, Uitlevering
 from oso.zoeksleutel import Scheme
 from simulator.records import LasRecords, PreparedRow
-from simulator.register import Scenario, ScenarioError, ScriptedPupil
+from simulator.register import ANOTHER_KIND, ANOTHER_PUPIL, Scenario, ScenarioError, ScriptedPupil
 
 SCRIPTED_BASE = 190_000  # scripted pupils use indexes above any cohort (185,000 per profile at most)
 LOCAL = timezone(timedelta(hours=1))  # Dutch winter time: dossiers are prepared at 10:00 local
@@ -54,6 +54,7 @@ class Pupil:
     prepared: datetime | None = None
     label: str | None = None
     updated: datetime | None = None  # when the later version was prepared (None: its dossier's own date)
+    mistake: str | None = None  # what the counterpart bron is scripted to serve instead (register.MISTAKES)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ class Catalogue:
                     prepared=scripted.prepared,
                     updated=scripted.updated,
                     label=scripted.label,
+                    mistake=scripted.mistake,
                 )
             )
 
@@ -163,6 +165,20 @@ class Catalogue:
             return [self.by_key[k] for k in self.by_pgnfrag.get((school, value), [])]
         return []
 
+    def served_index(self, pupil: Pupil) -> int:
+        """Whose dossier the pupil's bron serves: its own, or for the mistake another-pupil that of the next pupil
+        the generator puts in the same school."""
+        if pupil.mistake != ANOTHER_PUPIL or pupil.profile is None:
+            return pupil.index
+        request = Request(profile=pupil.profile, seed=self.seed)
+        return next(i for i in range(pupil.index + 1, pupil.index + 200) if school_of(request, i).brin == pupil.school)
+
+    def served_pgn(self, pupil: Pupil) -> str | None:
+        """The pupil number of the dossier served instead of the pupil's own (the mistake another-pupil)."""
+        if pupil.profile is None or pupil.mistake != ANOTHER_PUPIL:
+            return None
+        return pupil_number(self.seed, pupil.profile, self.served_index(pupil))[0]
+
     def versions(self, pupil: Pupil) -> list[Version]:
         """Every version of the pupil's dossier, oldest first (availability is the caller's call)."""
         assert pupil.profile is not None, "a generated pupil"  # a prepared pupil's versions are stored
@@ -173,13 +189,15 @@ class Catalogue:
                     pupil.profile,
                     1,
                     seed=self.seed,
-                    start=pupil.index,
+                    start=self.served_index(pupil),
                     size=pupil.size,
                     case=pupil.case,
                     after_eindtoets=number > 1,
                 )
             )
             dossier = broken(item.dossier) if pupil.invalid else item.dossier
+            if pupil.mistake == ANOTHER_KIND:
+                dossier = relabelled(dossier, Profile.BINNENBRIN)
             given = pupil.prepared if number == 1 else pupil.updated
             if given:  # the dossier's own date is the day it was prepared (a doel may ask relative to it)
                 dossier = m.edit(dossier, "metadata", datum=given.astimezone(LOCAL).date())
@@ -222,6 +240,20 @@ class Prepared:
 
 def _pupil(row: PreparedRow) -> Pupil:
     return Pupil(row.key, None, 0, "", PupilNumberKind.BSN, row.school, state=row.state, versions=len(row.versions))
+
+
+def relabelled(d: m.Dossier, profile: Profile) -> m.Dossier:
+    """The dossier as a valid one of another profile's kind: its overdrachtsoort, and each category declared as
+    that profile's table says (an optional one OPTIONEEL when the dossier delivered it, else OPT-UIT)."""
+    declared = d.metadata.categorie_uitlevering
+    table = {}
+    for category, u in PROFILE_CATEGORIES[profile].items():
+        delivered = getattr(declared, category.value) in (Uitlevering.VERPLICHT, Uitlevering.OPTIONEEL)
+        if u is Uitlevering.OPTIONEEL and not delivered:
+            u = Uitlevering.OPT_UIT
+        table[category.value] = u.value
+    d = m.edit(d, "metadata", categorie_uitlevering=m.CategorieUitlevering(**table))
+    return m.edit(d, overdrachtsoort=profile.overdrachtsoort)
 
 
 def broken(d: m.Dossier) -> m.Dossier:

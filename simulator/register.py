@@ -85,6 +85,13 @@ class ScriptedPupil:
     prepared: datetime | None = None  # klaargezet on this date (default: the dossier's own date)
     updated: datetime | None = None  # with versions = 2: the second one klaargezet then (default: its own date)
     beside: str | None = None  # at the same bron school as this earlier pupil (a collective request's batch)
+    mistake: str | None = None  # a scripted mistake of the counterpart bron (MISTAKES), for the doel's checks
+
+
+# What a counterpart bron may be scripted to get wrong for one pupil: the doel must refuse what comes.
+ANOTHER_KIND = "another-kind"  # it serves the pupil's dossier as another overdrachtsoort (binnen-BRIN)
+ANOTHER_PUPIL = "another-pupil"  # it serves the dossier of another pupil of the school
+MISTAKES = (ANOTHER_KIND, ANOTHER_PUPIL)
 
 
 @dataclass(frozen=True)
@@ -226,6 +233,9 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
             register.add_school(
                 school, [Endpoint(routeringskenmerk(reference, s.brin, s.vestiging), s.brin, REFERENCE, REFERENCE)]
             )
+    for school in swv_schools(regions):
+        endpoint = routeringskenmerk(reference, school.brin, school.vestiging)
+        register.add_school(school, [Endpoint(endpoint, school.brin, REFERENCE, REFERENCE, doel="SWV")])
     for i, raw in enumerate(data.get("school", []), start=1):
         _school(raw, register, source, f"school {i}")
     pupils = tuple(_pupil(raw, source, f"pupil {i}") for i, raw in enumerate(data.get("pupil", []), start=1))
@@ -238,6 +248,15 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     return Scenario(source, settings, register, pupils)
 
 
+def swv_schools(regions: list[str]) -> list[School]:
+    """A samenwerkingsverband Passend Onderwijs per region (sector swv): the doel of a swv-dossier."""
+    return [
+        School(f"{70 + n}SW", "00", f"Samenwerkingsverband Passend Onderwijs {region}", "swv", region, REFERENCE)
+        for n, region in enumerate(pools.REGIONS)
+        if region in regions
+    ]
+
+
 def _settings(raw: dict[str, Any], source: str) -> Settings:
     known = {"clock_start", "session_ttl_minutes", "dossier_expiry", "seed", "cohort", "calendar"}
     s = _take(raw, known, source, "settings")
@@ -246,9 +265,7 @@ def _settings(raw: dict[str, Any], source: str) -> Settings:
         try:
             cohort[Profile(name)] = int(count)
         except ValueError:
-            raise _fail(
-                source, "settings.cohort", f"'{name}' is not a profile (popo, povo, vovo, binnenbrin)"
-            ) from None
+            raise _fail(source, "settings.cohort", f"'{name}' is not a profile ({', '.join(Profile)})") from None
     expiry = str(s.get("dossier_expiry", "08-01"))
     if not re.fullmatch(r"(0[1-9]|1[0-2])-([0-2][0-9]|3[01])", expiry):
         raise _fail(source, "settings.dossier_expiry", f"'{expiry}' is not MM-DD")
@@ -335,7 +352,7 @@ def is_endpoint_url(text: object) -> bool:
 
 def _pupil(raw: dict[str, Any], source: str, where: str) -> ScriptedPupil:
     known = {"label", "profile", "size", "case", "state", "versions", "invalid", "prepared", "updated", "beside"}
-    p = _take(raw, known, source, where)
+    p = _take(raw, {*known, "mistake"}, source, where)
     try:
         profile, size = Profile(p.get("profile", "")), Size(p.get("size", "opt-out"))
     except ValueError as exc:
@@ -344,6 +361,8 @@ def _pupil(raw: dict[str, Any], source: str, where: str) -> ScriptedPupil:
         raise _fail(source, where, "state must be ready, not-ready or not-allowed")
     if "label" not in p:
         raise _fail(source, where, "every pupil needs a label")
+    if p.get("mistake") not in (None, *MISTAKES):
+        raise _fail(source, where, f"mistake must be {' or '.join(MISTAKES)}")
     return ScriptedPupil(
         label=str(p["label"]),
         profile=profile,
@@ -355,6 +374,7 @@ def _pupil(raw: dict[str, Any], source: str, where: str) -> ScriptedPupil:
         prepared=_datetime(p["prepared"], source, f"{where}.prepared") if "prepared" in p else None,
         updated=_datetime(p["updated"], source, f"{where}.updated") if "updated" in p else None,
         beside=str(p["beside"]) if "beside" in p else None,
+        mistake=p.get("mistake"),
     )
 
 

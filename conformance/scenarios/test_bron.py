@@ -25,7 +25,7 @@ from conformance.harness import SECTORS, STRANGER, TRANSFERS
 from conformance.options import Prepare
 from conformance.pupildata import Version
 from conformance.scenarios.evidence import answered_ok, clear_pgns, exchanges, ids, of, sent_by
-from fixtures.generator import Size, Traits
+from fixtures.generator import Size, Traits, sector
 from oso import envelope, faults, rules
 from oso import transport as t
 from oso.faults import OsoFault
@@ -52,6 +52,13 @@ CIRCUMSTANCES = {
     ("povo", Size.OPT_OUT): {"traits": Traits(carers_not_liable=True)},
     ("vovo", Size.FULL): {"traits": Traits(deceased_carer=True), "secret": True},
     ("vovo", Size.OPT_OUT): {"traits": Traits(onderwijsnummer=True)},
+    # binnen-BRIN and SWV: a secret address in one dossier of each, a carer's address in clear in the other
+    ("binnenbrin", Size.FULL): {},
+    ("binnenbrin", Size.OPT_OUT): {"secret": True},
+    ("poswv", Size.FULL): {"secret": True},
+    ("poswv", Size.OPT_OUT): {"traits": Traits(onderwijsnummer=True)},  # held, never in a swv-dossier
+    ("voswv", Size.FULL): {"traits": Traits(deceased_carer=True)},
+    ("voswv", Size.OPT_OUT): {"secret": True},
 }
 
 
@@ -59,6 +66,8 @@ def pupil(
     oso, transfer: str, index: int, *, prepared: datetime | None = None, school_year: int | None = None, **kw
 ) -> Version:
     """A pupil of this transfer at the LAS's bron school, prepared this school year unless told."""
+    if sector(Profile(transfer), index) != SECTORS[transfer][0]:
+        index += 1  # a binnen-BRIN pupil of the sector of the school it moves inside (the fixtures vary it)
     return pupildata.version(
         Profile(transfer),
         index,
@@ -133,12 +142,20 @@ class Fetched:
 
 
 class Doel:
-    """The suite as the doel school: session, documentRequest to the LAS under test, afmelding."""
+    """The suite as the doel school: session, documentRequest to the LAS under test, afmelding.
+
+    The doel of a swv-dossier is a samenwerkingsverband; of a binnen-BRIN dossier the bron school itself (its
+    own aanleverpunt, speaking as its own vendor: only that vendor may, docs/conformance.md)."""
 
     def __init__(self, oso, transfer: str) -> None:
         self.oso, self.transfer = oso, transfer
         self.bron = oso.bron_school(transfer)
-        self.doel_brin, self.doel_rk = oso.counterpart(SECTORS[transfer][1])
+        self.overdrachtsoort = Profile(transfer).overdrachtsoort
+        self.tc: OsoClient = oso.soap
+        if transfer == Profile.BINNENBRIN:
+            self.doel_brin, self.doel_rk, self.tc = self.bron.brin, self.bron.routeringskenmerk, oso.own_client
+        else:
+            self.doel_brin, self.doel_rk = oso.counterpart(SECTORS[transfer][1])
 
     def fetch(
         self,
@@ -151,12 +168,12 @@ class Doel:
         client: OsoClient | None = None,
     ) -> Fetched:
         zoeksleutel = self.oso.zoeksleutel(pgn)
-        granted = self.oso.soap.overdracht(
+        granted = self.tc.overdracht(
             bron_brin=self.bron.brin,
             doel_brin=self.doel_brin,
             doel_rk=self.doel_rk,
             zoeksleutel_pgnfrag=zoeksleutel,
-            overdrachtsoort="overstapdossier",
+            overdrachtsoort=self.overdrachtsoort,
         )
         ap = next(a for a in granted.aanleverpunt if a.routeringskenmerk == self.bron.routeringskenmerk)
         request = t.DocumentRequest(
@@ -166,18 +183,18 @@ class Doel:
             doel_brin=self.doel_brin,
             doel_rk=self.doel_rk,
             zoeksleutel_pgnfrag=self.oso.zoeksleutel(sleutel_pgn) if sleutel_pgn else zoeksleutel,
-            overdrachtsoort="overstapdossier",
+            overdrachtsoort=self.overdrachtsoort,
             dossier_verzameldatum=verzameldatum,
         )
         mark = self.oso.mark()
-        answers = [answer_of(client or self.oso.soap, ap.url, request) for _ in range(2 if twice else 1)]
+        answers = [answer_of(client or self.tc, ap.url, request) for _ in range(2 if twice else 1)]
         logged = exchanges(self.oso.messages(mark))
         seen = sent_by(logged, {self.bron.routeringskenmerk})
         asked = [s.id for s in of(logged, "documentRequest") if s.endpoint.endswith(ap.routeringskenmerk)]
         last = answers[-1]
         result = faults.GESLAAGD if last.dossier is not None else last.refusal
         try:
-            self.oso.soap.afmelding(
+            self.tc.afmelding(
                 sessie_id=granted.sessie_id,
                 bron_rk=ap.routeringskenmerk,
                 doel_rk=self.doel_rk,
@@ -362,7 +379,7 @@ def test_the_dossier_is_of_the_pupil_asked_for(oso, served, transfer, size):
     found = served_dossier(served, transfer, size)
     version = found.version
     asked = version.data if oso.options.prepare is Prepare.EXPORT else compare.read(version.xml)
-    differences = compare.identity(asked["personalia"], found.fetched.dossier)
+    differences = compare.identity(asked["personalia"], found.fetched.dossier, swv=Profile(transfer).is_swv)
     if differences:
         fail(
             f"the dossier of the pupil asked for, {who(asked['personalia'])}",

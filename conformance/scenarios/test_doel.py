@@ -15,14 +15,14 @@ import pytest
 
 from conformance.adapter import Imported, NotSupported
 from conformance.expect import expect, not_testable
-from conformance.harness import RE_REQUESTED, TRANSFERS
+from conformance.harness import DOEL_TRANSFERS, RE_REQUESTED
 from conformance.scenarios.evidence import answered_ok, clear_pgns, exchanges, ids, of, sent_by
 from oso import faults
 from oso.parsing import parse
 
 pytestmark = pytest.mark.oso_role("doel")
 rule = pytest.mark.oso_rule
-transfers = pytest.mark.parametrize("transfer", TRANSFERS)
+transfers = pytest.mark.parametrize("transfer", DOEL_TRANSFERS)
 
 
 def request(oso, transfer, label=None, *, pgns=None, bron=None, update=False):
@@ -561,6 +561,21 @@ def test_importing_again_does_not_duplicate(oso):
 def test_an_invalid_dossier_is_not_imported(oso):
     seen, pupil, doel = request(oso, "povo", "old-invalid")
     expect_nothing_imported(oso, seen, pupil, doel, "the dossier fails the gegevensset schema and the business rules")
+
+
+@rule("DOEL-ASKED-01")
+def test_a_dossier_not_asked_for_is_not_imported(oso):
+    """Counterpart brons scripted to serve what was not asked: a valid binnen-BRIN dossier of the pupil to a
+    request for an overstapdossier, and a valid dossier of another pupil of the school."""
+    for label, why in (
+        ("unasked-kind", "asked for an overstapdossier, the bron served the pupil's binnen-BRIN dossier"),
+        ("unasked-pupil", "the bron served the dossier of another pupil (another BSN) than the one asked for"),
+    ):
+        seen, pupil, doel = request(oso, "povo", label)
+        expect(of(seen, "documentRequest"), "a documentRequest to the bron", "none: the LAS never asked the bron")
+        expect_nothing_imported(oso, seen, pupil, doel, why)
+        if pupil["served_pgn"]:  # nor under the number the dossier carries
+            expect_nothing_imported(oso, seen, {**pupil, "pgn": pupil["served_pgn"]}, doel, why)
 
 
 @rule("DOEL-NOTIF-01")

@@ -74,11 +74,13 @@ def assert_passes_all_it_can(done: subprocess.CompletedProcess[str], results: Re
 
 
 def test_the_independent_las_passes_both_roles(tmp_path):
+    """Every transfer kind: binnen-BRIN and the SWV dossiers in the bron role, the others in both."""
     with independent_las() as url:
-        done, results = certify(url, tmp_path / "out")
+        done, results = certify(url, tmp_path / "out", "--transfer", "popo,povo,vovo,binnenbrin,poswv,voswv")
     assert results.run.prepare == "export"
     assert {c.role for c in results.checks} == {"doel", "bron"}
-    assert {c.transfer for c in results.checks} >= {"popo", "povo", "vovo"}
+    assert {c.transfer for c in results.checks} >= {"popo", "povo", "vovo", "binnenbrin", "poswv", "voswv"}
+    assert {c.role for c in results.checks if c.transfer in ("binnenbrin", "poswv", "voswv")} == {"bron"}
     assert_passes_all_it_can(done, results)
 
 

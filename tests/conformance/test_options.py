@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance.options import RunOptions, Target
-from conformance.run import SCENARIOS, pytest_args
-from oso.profiles import Role, TransferKind
+from conformance.options import RunOptions, Target, parse_transfers
+from conformance.run import SCENARIOS, bron_only_note, pytest_args
+from oso.profiles import DEFAULT_TRANSFERS, Role, TransferKind
+from tests.conformance.conftest import osokit
 
 
 def parser(*, pytest_side: bool = False) -> argparse.ArgumentParser:
@@ -53,7 +54,7 @@ def test_what_is_not_a_target_says_what_is(text):
 def test_the_defaults_are_the_documented_ones():
     o = cli()
     assert o == RunOptions() and o.target == Target() and o.roles == (Role.DOEL, Role.BRON)
-    assert o.transfers == tuple(TransferKind) and o.seed == 0 and o.out == Path("out/conformance")
+    assert o.transfers == DEFAULT_TRANSFERS and o.seed == 0 and o.out == Path("out/conformance")
     assert o.timeout == 30 and o.deadline == 1800 and o.tls is None and o.secure
     assert plugin() == RunOptions()
 
@@ -89,3 +90,21 @@ def test_the_rerun_line_is_an_osokit_command_that_runs_exactly_that_check_again(
         "--target", "reference", "--role", "both", "--transfer", "popo,povo,vovo", "--seed", "0",
         "--only", "test_doel.py::t", "--out", "out/rerun",
     ]  # fmt: skip
+
+
+def test_the_bron_only_kinds_are_taken_and_a_doel_role_without_its_kinds_is_refused(tmp_path):
+    mixed = RunOptions(roles=tuple(Role), transfers=parse_transfers("povo,binnenbrin,poswv,voswv"))
+    assert mixed.unfit() is None
+    assert RunOptions(roles=(Role.BRON,), transfers=(TransferKind.BINNENBRIN,)).unfit() is None
+    refused = RunOptions(roles=tuple(Role), transfers=(TransferKind.POSWV,)).unfit()
+    assert refused is not None and "poswv: certified in the bron role only" in refused and "--role bron" in refused
+    done = osokit("conformance", "run", "--role", "doel", "--transfer", "binnenbrin", "--out", str(tmp_path))
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "binnenbrin: certified in the bron role only" in done.stderr
+
+
+def test_a_run_with_the_doel_role_says_which_kinds_it_checked_as_bron_only():
+    note = bron_only_note(("doel", "bron"), ("povo", "binnenbrin", "voswv"))
+    assert note is not None and note.startswith("note: binnenbrin,voswv: checked in the bron role only")
+    assert note.endswith("the doel role was checked with povo")
+    assert bron_only_note(("bron",), ("binnenbrin",)) is None and bron_only_note(("doel", "bron"), ("povo",)) is None

@@ -250,7 +250,7 @@ class Las:
                 M.overdrachtsoort(soort),
                 *([M.dossierVerzameldatum(since.isoformat(timespec="seconds"))] if since else []),
             )
-            outcomes.append((rk, *await self._fetch(client, soap.text(ap, "url"), ask, pgn, problems)))
+            outcomes.append((rk, *await self._fetch(client, soap.text(ap, "url"), ask, pgn, soort, problems)))
         # the best result; of equal results the aanleverpunt asked last
         rk, resultaat, dossier = min(reversed(outcomes), key=lambda o: RESULTS.index(o[1]))
         imported = self._import(doel.brin, pgn, dossier, steps) if dossier is not None else []
@@ -267,7 +267,7 @@ class Las:
         return {"sessie_id": sessie, "resultaat": resultaat, "imported": imported, "problems": problems}
 
     async def _fetch(
-        self, client, url: str, ask: etree._Element, pgn: str, problems: list[str]
+        self, client, url: str, ask: etree._Element, pgn: str, soort: str, problems: list[str]
     ) -> tuple[str, etree._Element | None]:
         """Ask one aanleverpunt: (result for the afmelding, the dossier if it may be imported)."""
         try:
@@ -284,6 +284,8 @@ class Las:
         )
         if not wrong and intake.pgn_of(dossier) != pgn:
             wrong = ["the dossier is of another pupil than the one asked for"]
+        if not wrong and dossier.findtext(f"{{{intake.DOSSIER}}}overdrachtsoort") != soort:
+            wrong = [f"the dossier is not the {soort} asked for"]
         if wrong:  # not imported; the bron's answer was of no use
             problems.extend(f"{url}: {w}" for w in wrong)
             return "InterneFout", None

@@ -1,4 +1,4 @@
-"""Klaarzetten: this LAS's own export of a pupil it holds into an overstapdossier (gegevensset 2019.1).
+"""Klaarzetten: this LAS's own export of a pupil it holds into a dossier (gegevensset 2019.1).
 
 Follows docs/conformance.md ("From pupil data to dossier") and the element order of the gegevensset
 schema; the profiles (which category is VERPLICHT, OPTIONEEL or VERBODEN) are those the official
@@ -33,12 +33,18 @@ CATEGORIES = (
     "bijlagedocs",
 )
 _REQUIRED = ("metadata", "ouderinzage", "school", "leerling", "oudersverzorgers", "schoolloopbaan", "overstapadvies")
-# What differs between the three profiles (Voorbeelddossier_OV_{POPO,POVO,VOVO}_full.xml): vve and vombo.
+_ALWAYS = ("metadata", "school", "leerling")
+# What differs between the profiles (Voorbeelddossier_OV_{POPO,POVO,VOVO}_full.xml; docs/conformance.md,
+# "Binnen-BRIN and SWV dossiers"), by (overdrachtsoort, overstap).
+_SWV = {"ouderinzage": "OPTIONEEL", "overstapadvies": "OPTIONEEL", "onderwijsondersteuning": "VERPLICHT"}
 _PROFILE = {
-    "POPO": {"vve": "OPTIONEEL", "vombo": "VERBODEN"},
-    "POVO": {"vve": "VERBODEN", "vombo": "VERBODEN"},
-    "VOVO": {"vve": "VERBODEN", "vombo": "OPTIONEEL"},
+    ("overstapdossier", "POPO"): {"vve": "OPTIONEEL", "vombo": "VERBODEN"},
+    ("overstapdossier", "POVO"): {"vve": "VERBODEN", "vombo": "VERBODEN"},
+    ("overstapdossier", "VOVO"): {"vve": "VERBODEN", "vombo": "OPTIONEEL"},
+    ("swv-dossier", "POSWV"): {**_SWV, "eindtoetsbo": "VERBODEN", "vombo": "VERBODEN"},
+    ("swv-dossier", "VOSWV"): {**_SWV, "vve": "VERBODEN", "vombo": "OPTIONEEL"},
 }
+_BINNENBRIN = "overdrachtbinnenbrin"  # every category but metadata, school and leerling is optional
 PLACEHOLDER_EMAIL, PLACEHOLDER_NUMBER = "geheim@geheim.geheim", "9999999999"
 
 
@@ -60,13 +66,17 @@ class ExportError(ValueError):
     """Pupil data this export cannot make a dossier of."""
 
 
-def categories(overstap: str, deliver: list[str]) -> dict[str, str]:
+def categories(overstap: str, deliver: list[str], soort: str = "overstapdossier") -> dict[str, str]:
     """categorie_uitlevering of a dossier: the profile's, with the school's choice of optional categories."""
-    if overstap not in _PROFILE:
-        raise ExportError(f"overstap {overstap!r} is not POPO, POVO or VOVO")
+    binnenbrin = soort == _BINNENBRIN and overstap in ("POPO", "VOVO")
+    if (soort, overstap) not in _PROFILE and not binnenbrin:
+        raise ExportError(f"overstap {overstap!r} is no profile of a {soort}")
     result = {}
     for cat in CATEGORIES:
-        level = "VERPLICHT" if cat in _REQUIRED else _PROFILE[overstap].get(cat, "OPTIONEEL")
+        if binnenbrin:
+            level = "VERPLICHT" if cat in _ALWAYS else "OPTIONEEL"
+        else:
+            level = _PROFILE[(soort, overstap)].get(cat, "VERPLICHT" if cat in _REQUIRED else "OPTIONEEL")
         if level == "OPTIONEEL" and cat not in deliver:
             level = "OPT-UIT"
         result[cat] = level
@@ -163,6 +173,8 @@ def _school(parent: etree._Element, school: SchoolConfig) -> etree._Element:
 def _leerling(parent: etree._Element, pupil: dict, out: dict[str, bool]) -> None:
     """The pupil and every category below it, in the schema's order; ``out`` says which categories go out."""
     p, v = pupil["personalia"], pupil["verzorgers"]
+    if pupil.get("overdrachtsoort") == "swv-dossier":  # a samenwerkingsverband gets no pupil number (PaO.LL12)
+        p = {k: x for k, x in p.items() if k not in ("bsn", "onderwijsnummer")}
     ll = _node(parent, "leerling")
     _persoon(ll, p)
     _fields(ll, p, (("roepnaam", "roepnaam"), ("geboortedatum", "geboortedatum"), ("geslacht", "geslacht")))
@@ -341,7 +353,8 @@ def _verzorger(ll: etree._Element, p: dict) -> None:
 def export(pupil: dict, prepared: datetime, school: SchoolConfig) -> etree._Element:
     """The overstapdossier of one version of a pupil, prepared (klaargezet) at ``prepared``."""
     try:
-        cats = categories(pupil["overstap"], pupil.get("deliver", []))
+        soort = pupil.get("overdrachtsoort", "overstapdossier")
+        cats = categories(pupil["overstap"], pupil.get("deliver", []), soort)
         out = {cat: level in ("VERPLICHT", "OPTIONEEL") for cat, level in cats.items()}
         dossier = etree.Element(f"{{{DOSSIER}}}dossier", nsmap={"gs": DOSSIER})
         md = _node(dossier, "metadata")
@@ -354,7 +367,7 @@ def export(pupil: dict, prepared: datetime, school: SchoolConfig) -> etree._Elem
         for cat, level in cats.items():
             _add(uitlevering, f"cat_{cat}", level)
         _add(md, "overstap", pupil["overstap"])
-        _add(dossier, "overdrachtsoort", "overstapdossier")
+        _add(dossier, "overdrachtsoort", soort)
         if out["ouderinzage"]:
             inzage = _node(dossier, "inzage")
             pairs = (("voorlopig", "voorlopigdossier"), ("gezien", "inzage"), ("datum", "inzagedatum"))

@@ -8,7 +8,7 @@ import pytest
 from simulator.service import Config
 from simulator.testing import World
 
-SMALL_COHORT = {"povo": 40, "popo": 10, "vovo": 10, "binnenbrin": 10}
+SMALL_COHORT = {"povo": 40, "popo": 10, "vovo": 10, "binnenbrin": 10, "poswv": 5, "voswv": 5}
 
 
 @pytest.fixture

@@ -7,11 +7,14 @@ from datetime import datetime
 
 import pytest
 
-from oso import faults
+from oso import faults, rules
 from oso import transport as t
 from oso.faults import OsoFault
+from oso.parsing import parse
+from oso.rules import Facts
 from oso.schema import dossier_schema
 from oso.validation import validate
+from simulator.testing import OVERSTAPDOSSIER
 
 
 def fault_code(fn, *args, **kw) -> str:
@@ -321,3 +324,61 @@ def test_the_reference_bron_pushes_notifications_and_the_fault_profile_duplicate
     assert len(received) == 3 and received[0] == received[1] != received[2]  # newest first: the pair, then the first
     assert world.admin.post("/admin/las/notify", json=push | {"bron_brin": "99ZZ"}).status_code == 400
     assert world.admin.post("/admin/las/notify", json=push | {"doel_rk": "000000000000000000"}).status_code == 400
+
+
+@pytest.mark.parametrize(("label", "overstap"), [("poswv", "POSWV"), ("voswv", "VOSWV")])
+def test_a_swv_dossier_request_gets_the_pupils_swv_dossier(world, label, overstap):
+    pupil, swv = world.pupil(label), world.school("swv")
+    assert world.sim.register.schools[swv[0]].name.startswith("Samenwerkingsverband")
+    granted = world.overdracht(pupil, swv, overdrachtsoort="swv-dossier")
+    answer = world.document(pupil, swv, granted, overdrachtsoort="swv-dossier")
+    root = parse(answer.dossier.encode())
+    assert Facts.of(root) == Facts("swv-dossier", overstap, Facts.of(root).categories)
+    assert validate(answer.dossier.encode(), dossier_schema()) == [] and rules.check(root) == []
+    assert pupil["pgn"] not in answer.dossier  # a samenwerkingsverband gets no pupil number (PaO.LL12)
+
+
+@pytest.mark.parametrize(
+    ("label", "asked"), [("binnenbrin", "swv-dossier"), ("povo", "swv-dossier"), ("poswv", OVERSTAPDOSSIER)]
+)
+def test_a_dossier_of_another_kind_than_asked_is_not_served(world, label, asked):
+    """The bron serves the kind asked for, or refuses: never the dossier its school prepared for another doel."""
+    pupil, doel = world.pupil(label), world.school("swv" if asked == "swv-dossier" else "po")
+    granted = world.overdracht(pupil, doel, overdrachtsoort=asked)
+    assert fault_code(world.document, pupil, doel, granted, overdrachtsoort=asked) == faults.DOSSIER_NIET_GEVONDEN
+
+
+def test_a_bron_scripted_to_serve_another_kind_serves_a_valid_binnenbrin_dossier_of_the_pupil(world):
+    pupil, doel = world.pupil("unasked-kind"), world.school("vo")
+    answer = world.document(pupil, doel, world.overdracht(pupil, doel))
+    root = parse(answer.dossier.encode())
+    assert Facts.of(root).kind == "overdrachtbinnenbrin" and pupil["served_pgn"] is None
+    assert validate(answer.dossier.encode(), dossier_schema()) == [] and rules.check(root) == []
+    assert pupil["pgn"] in answer.dossier
+
+
+def test_a_bron_scripted_to_serve_another_pupil_serves_a_valid_dossier_of_another_pupil_of_the_school(world):
+    pupil, doel = world.pupil("unasked-pupil"), world.school("vo")
+    answer = world.document(pupil, doel, world.overdracht(pupil, doel))
+    root = parse(answer.dossier.encode())
+    assert pupil["served_pgn"] not in (None, pupil["pgn"])
+    assert pupil["served_pgn"] in answer.dossier and pupil["pgn"] not in answer.dossier
+    assert root.findtext(".//{*}huidigeschool/{*}brincode") == pupil["bron_brin"]
+    assert validate(answer.dossier.encode(), dossier_schema()) == [] and rules.check(root) == []
+
+
+@pytest.mark.parametrize(
+    ("label", "why"),
+    [("unasked-kind", "the bron served overdrachtbinnenbrin"), ("unasked-pupil", "another pupil's dossier")],
+)
+def test_the_reference_doel_does_not_import_a_dossier_it_did_not_ask_for(world, label, why):
+    pupil, doel = world.pupil(label), world.school("vo")
+    asked = {"doel_brin": doel[0], "bron_brin": pupil["bron_brin"], "pgn": pupil["pgn"]}
+    (transfer,) = world.admin.post("/admin/las/transfers", json=asked).json()["transfers"]
+    assert transfer["resultaat"] == "OverdrachtGeslaagd" and transfer["imported"] == []
+    assert any(why in problem for problem in transfer["problems"]), transfer["problems"]
+    plain = world.admin.post(
+        "/admin/las/transfers",
+        json={**asked, "pgn": world.pupil("povo")["pgn"], "bron_brin": world.pupil("povo")["bron_brin"]},
+    )
+    assert plain.json()["transfers"][0]["imported"] == ["personalia", "schoolloopbaan", "ondersteuning"]

@@ -19,8 +19,17 @@ def test_default_scenario_has_regions_pupils_and_reference_endpoints():
     sectors = {school.sector for school in s.register.schools.values()}
     assert {"po", "vo"} <= sectors and len({sc.region for sc in s.register.schools.values()}) == 5
     assert all(e.reference for e in s.register.endpoints.values())
-    assert {p.label for p in s.pupils} >= {"povo", "popo", "vovo", "binnenbrin", "verzameldatum", "old-invalid"}
+    assert {p.label for p in s.pupils} >= {"povo", "popo", "vovo", "binnenbrin", "poswv", "voswv", "old-invalid"}
     assert s.source == str(DEFAULT_SCENARIO)
+
+
+def test_every_region_has_a_samenwerkingsverband():
+    s = load_scenario(None)
+    swv = [school for school in s.register.schools.values() if school.sector == "swv"]
+    assert sorted(school.region for school in swv) == sorted({school.region for school in s.register.schools.values()})
+    assert all(e.doel == "SWV" for school in swv for e in s.register.endpoints_of(school.brin))
+    few = parse_scenario('[register]\nsynthetic_regions = ["Noord"]')
+    assert [school.region for school in few.register.schools.values() if school.sector == "swv"] == ["Noord"]
 
 
 def test_a_vendor_school_with_its_own_endpoint():
