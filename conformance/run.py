@@ -23,6 +23,7 @@ from conformance.catalogue import Rule, catalogue
 from conformance.harness import check_vendor_certificate, vendor_pki
 from conformance.options import RunOptions, Target
 from oso.errors import UserError
+from oso.profiles import Role, TransferKind
 from reports import write_all
 from reports.results import PASSTHROUGH_NOTE, Results, ResultsError, Untested
 from simulator.client import tls_context
