@@ -209,20 +209,10 @@ class DuplicateImport(ReferenceLas):
 
 @mutant("doel-batch-update-first-only", "in a collective re-request, asks only the first pupil for the update", "doel")
 class BatchUpdateFirstOnly(ReferenceLas):
-    async def request_batch(
-        self,
-        doel_brin: str,
-        bron_brin: str,
-        pgns: list[str],
-        *,
-        update: bool = False,
-        overdrachtsoort: str = "overstapdossier",
-        steps: tuple[str, ...] = IMPORT_STEPS,
-    ) -> list[Transfer]:
+    async def request_batch(self, doel_brin: str, bron_brin: str, pgns: list[str], **how: Any) -> list[Transfer]:
+        update = how.pop("update", False)
         return [
-            await self.request_dossier(
-                doel_brin, bron_brin, pgn, update=update and n == 0, overdrachtsoort=overdrachtsoort, steps=steps
-            )
+            await self.request_dossier(doel_brin, bron_brin, pgn, update=update and n == 0, **how)
             for n, pgn in enumerate(pgns)
         ]
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-import pytest
-
 from fixtures import pools
 from oso import calendar, faults
 from oso.calendar import Region
@@ -14,7 +12,6 @@ from oso.codec import DUTCH_TIME
 from oso.faults import OsoFault
 from oso.profiles import Profile
 from simulator.calendar import Calendars, RegionDates
-from simulator.register import ScenarioError, parse_scenario
 
 
 def test_a_scenarios_dates_replace_the_regions_in_their_school_year_only():
@@ -26,22 +23,6 @@ def test_a_scenarios_dates_replace_the_regions_in_their_school_year_only():
     assert cals.of("90AA", 2026) == calendar.calendar(Region.NOORD, 2026)  # another school year
     assert cals.of("90AB", 2025) == calendar.calendar(Region.ZUID, 2025)
     assert cals.of("12XY", 2025) is None  # a school without a holiday region (a vendor's own)
-
-
-@pytest.mark.parametrize(
-    ("table", "message"),
-    [
-        ("[settings.calendar.oost]\nklaarzetten = 2026-03-01", "'oost' is not a holiday region (noord, midden, zuid)"),
-        ("[settings.calendar.noord]\nklaarzetten = '2026-03-01'", "settings.calendar.noord.klaarzetten: '2026-03-01'"),
-        ("[settings.calendar.noord]\nophalen = [2026-04-01, 2026-03-01]", "give [first day, last day] as dates"),
-        ("[settings.calendar.noord]\nklaarzetten = 2026-03-01\nzomervakantie = 2026-08-15", "of one school year"),
-        ("[settings.calendar.noord]\nkerst = 2026-12-20", "unknown key(s) kerst"),
-    ],
-)
-def test_a_calendar_that_cannot_be_read_names_region_and_field(table, message):
-    with pytest.raises(ScenarioError) as info:
-        parse_scenario(table)
-    assert message in str(info.value)
 
 
 def _ask(world, pupil, doel, at: date) -> str:

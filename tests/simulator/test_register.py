@@ -63,6 +63,11 @@ url = "https://127.0.0.1:9443/oso"
         ("[[pupil]]\nprofile = 'povo'", "every pupil needs a label"),
         ("[[pupil]]\nlabel = 'x'\nprofile = 'povo'\nbeside = 'y'", "pupil 1: beside 'y' must name an earlier povo"),
         ("[[pupil]]\nlabel = 'x'\nprofile = 'mbo'", "'mbo' is not a valid Profile"),
+        ("[settings.calendar.oost]\nklaarzetten = 2026-03-01", "'oost' is not a holiday region (noord, midden, zuid)"),
+        ("[settings.calendar.noord]\nklaarzetten = '2026-03-01'", "settings.calendar.noord.klaarzetten: '2026-03-01'"),
+        ("[settings.calendar.noord]\nophalen = [2026-04-01, 2026-03-01]", "give [first day, last day] as dates"),
+        ("[settings.calendar.noord]\nklaarzetten = 2026-03-01\nzomervakantie = 2026-08-15", "of one school year"),
+        ("[settings.calendar.noord]\nkerst = 2026-12-20", "unknown key(s) kerst"),
         ("this is not toml", "<scenario>:"),
     ],
 )
