@@ -145,7 +145,7 @@ class ReferenceLas:
         self.check_allowed(pupil)
         version = self.choose_version(pupil, req)
         if pupil.mistake != ANOTHER_KIND:  # a counterpart bron scripted to serve another kind (for doel checks)
-            self.check_kind(version, req)
+            self.check_kind(pupil, version, req)
         self.records.served(
             req.sessie_id, req.bron_rk, req.doel_brin, req.doel_rk, pupil.key, GESLAAGD, self.clock.now()
         )
@@ -231,11 +231,12 @@ class ReferenceLas:
             return None
         return self.calendars.of(pupil.school, school_year_of(version.prepared.date()))
 
-    def check_kind(self, version: Version, req: t.DocumentRequest) -> None:
+    def check_kind(self, pupil: Pupil, version: Version, req: t.DocumentRequest) -> None:
         """Only a dossier of the kind asked for: a swv-dossier request gets the pupil's swv-dossier, never the
-        overstapdossier or binnen-BRIN dossier its school prepared for another doel. (A dossier handed in that
-        declares no known kind goes out as it is: passthrough.)"""
-        kind = Facts.of(parse(version.xml.encode())).kind
+        overstapdossier or binnen-BRIN dossier its school prepared for another doel. A generated pupil's kind is
+        its profile's (no parse on the hot path); a dossier handed in is read, and one that declares no known
+        kind goes out as it is: passthrough."""
+        kind = pupil.profile.overdrachtsoort if pupil.profile else Facts.of(parse(version.xml.encode())).kind
         if kind is not None and kind != req.overdrachtsoort:
             raise OsoFault(
                 faults.DOSSIER_NIET_GEVONDEN, f"no {req.overdrachtsoort} for this pupil here: its dossier is a {kind}"

@@ -19,6 +19,7 @@ from conformance.harness import DOEL_TRANSFERS, RE_REQUESTED
 from conformance.scenarios.evidence import answered_ok, clear_pgns, exchanges, ids, of, sent_by
 from oso import faults
 from oso.parsing import parse
+from simulator.las import IMPORT_STEPS
 
 pytestmark = pytest.mark.oso_role("doel")
 rule = pytest.mark.oso_rule
@@ -410,9 +411,6 @@ def test_a_collective_re_request_updates_every_pupil_of_the_batch(oso, collectiv
         where="POST /imports",
         messages=ids(of(seen, "documentRequest")),
     )
-
-
-IMPORT_STEPS = ("personalia", "schoolloopbaan", "ondersteuning")
 
 
 @dataclass(frozen=True)
