@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, timezone
 from typing import Protocol
@@ -120,10 +121,10 @@ class Catalogue:
         taken = {p.index for p in self.by_key.values()}
         if scripted.beside is not None:
             other = self.by_key[scripted.beside]
-            indexes = range(other.index + 1, other.index + 200)
+            indexes = self._next_at_school(scripted.profile, other.index, other.school)
             wanted = other.school
         else:
-            indexes = range(SCRIPTED_BASE + 200 * n, SCRIPTED_BASE + 200 * (n + 1), 25)  # 25 a school
+            indexes = iter(range(SCRIPTED_BASE + 200 * n, SCRIPTED_BASE + 200 * (n + 1), 25))  # 25 a school
             wanted = None
         for index in indexes:
             pupil = self._pupil(scripted.label, scripted.profile, index, scripted.case)
@@ -170,8 +171,12 @@ class Catalogue:
         the generator puts in the same school."""
         if pupil.mistake != ANOTHER_PUPIL or pupil.profile is None:
             return pupil.index
-        request = Request(profile=pupil.profile, seed=self.seed)
-        return next(i for i in range(pupil.index + 1, pupil.index + 200) if school_of(request, i).brin == pupil.school)
+        return next(self._next_at_school(pupil.profile, pupil.index, pupil.school))
+
+    def _next_at_school(self, profile: Profile, index: int, school: str) -> Iterator[int]:
+        """The indexes after ``index`` (within its 200) whose dossier the generator puts at ``school``."""
+        request = Request(profile=profile, seed=self.seed)
+        return (i for i in range(index + 1, index + 200) if school_of(request, i).brin == school)
 
     def served_pgn(self, pupil: Pupil) -> str | None:
         """The pupil number of the dossier served instead of the pupil's own (the mistake another-pupil)."""
