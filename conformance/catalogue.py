@@ -22,6 +22,8 @@ from functools import cache
 
 from oso import rules as dossier_rules
 from oso.profiles import Profile, Role, TransferKind
+from reports.results import LEVELS, Level, one_of
+from reports.results import Role as RoleName
 
 KN_FLOW = "Kennisnet developer wiki, OSO use cases (Initiëren sessie, Opvragen dossier, Controleren/Afmelden sessie)"
 KN_NOTIF = "Kennisnet developer wiki, OSO:2022 Versturen Notificatie"
@@ -34,8 +36,8 @@ class Rule:
     id: str
     text: str
     source: str
-    level: str  # MUST | SHOULD
-    roles: tuple[str, ...]  # doel, bron
+    level: Level
+    roles: tuple[RoleName, ...]
     kind: str = "flow"  # flow | dossier
     profiles: tuple[Profile, ...] = ()  # the kinds of transfer it concerns (a flow rule: see catalogue())
 
@@ -291,7 +293,7 @@ def catalogue() -> dict[str, Rule]:
     out = {r.id: replace(r, profiles=certified(r.roles)) for r in FLOW_RULES}
     for r in dossier_rules.RULES.values():
         profiles = tuple(p for p in Profile if r.id in dossier_rules_of(p))
-        out[r.id] = Rule(r.id, r.text, r.source, r.level.value, ("bron",), "dossier", profiles)
+        out[r.id] = Rule(r.id, r.text, r.source, one_of(LEVELS, r.level.value), ("bron",), "dossier", profiles)
     return out
 
 

@@ -33,7 +33,21 @@ from conformance.catalogue import Rule, catalogue
 from conformance.expect import CheckFailed, NotTestable
 from conformance.harness import Harness
 from conformance.options import RunOptions
-from reports.results import OPEN, Check, Results, RuleResult, Run, Stopped, StopReason, Summary, Untested, rule_outcome
+from reports.results import (
+    OPEN,
+    ROLES,
+    TRANSFERS,
+    Check,
+    Results,
+    RuleResult,
+    Run,
+    Stopped,
+    StopReason,
+    Summary,
+    Untested,
+    one_of,
+    rule_outcome,
+)
 from simulator.store import mask_pgns
 
 EVIDENCE_MESSAGES, EVIDENCE_CHARS = 40, 20_000
@@ -92,7 +106,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if (unfit := o.unfit()) is not None:
         raise pytest.UsageError(unfit)
     rules = catalogue()
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         rule = _marker_arg(item, "oso_rule")
         if rule not in rules:
@@ -383,7 +398,7 @@ def results(config: pytest.Config) -> Results:
     """The run as osokit-results/2: the run, a summary with the verdict, what was not tested and why,
     every rule of the chosen roles with its coverage, every check."""
     o = options(config)
-    stopped = next(iter(config.stash[_STOPPED]), None)
+    stopped = config.stash[_STOPPED][0] if config.stash[_STOPPED] else None
     ran = config.stash[_RESULTS]
     not_run = [c for c in config.stash[_SELECTED] if c["id"] not in ran]
     why = stopped.message if stopped else "the run ended before this check"
@@ -394,8 +409,8 @@ def results(config: pytest.Config) -> Results:
         }.get(stopped.why if stopped else "", "fix the error that ended the run and run again")
     checks = [Check.from_dict(c) for c in [*ran.values(), *({**c, "message": f"not run: {why}"} for c in not_run)]]
     by_rule: dict[str, list[Check]] = {}
-    for c in checks:
-        by_rule.setdefault(c.rule, []).append(c)
+    for check in checks:
+        by_rule.setdefault(check.rule, []).append(check)
     rules, untested = [], []
     for rule in catalogue().values():
         if not set(rule.roles) & set(o.roles):
@@ -426,8 +441,8 @@ def results(config: pytest.Config) -> Results:
         seed=o.seed,
         target=str(o.target),
         mutant=o.target.mutant,
-        roles=o.roles,
-        transfers=o.transfers,
+        roles=tuple(one_of(ROLES, r) for r in o.roles),
+        transfers=tuple(one_of(TRANSFERS, k) for k in o.transfers),
         adapter=o.adapter or "http",
         prepare=o.prepare.value,
         simulator={"scenario": "default", "zoeksleutel": "hmac-sha256", "tls": o.secure},

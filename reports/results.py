@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, get_args
 
 from oso.errors import OsokitError, UserError
 
@@ -45,6 +45,20 @@ Outcome = Literal["passed", "failed", "skipped", "error"]
 RuleOutcome = Literal["pass", "fail", "error", "skip", "untested", "not-applicable"]
 Verdict = Literal["pass", "fail", "incomplete", "error"]
 StopReason = Literal["unreachable", "setup", "deadline"]
+
+_L = TypeVar("_L", bound=str)
+ROLES: tuple[Role, ...] = get_args(Role)
+TRANSFERS: tuple[Transfer, ...] = get_args(Transfer)
+LEVELS: tuple[Level, ...] = get_args(Level)
+
+
+def one_of(allowed: tuple[_L, ...], value: str) -> _L:
+    """``value`` as the Literal it is one of: where oso.profiles' enums and the rules' levels enter a result."""
+    for known in allowed:
+        if known == value:
+            return known
+    raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
+
 
 FAILING: frozenset[str] = frozenset({"failed", "error"})
 """Check outcomes that count against the target."""

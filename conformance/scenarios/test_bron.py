@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict
 
 import pytest
 
@@ -41,8 +42,17 @@ transfers = pytest.mark.parametrize("transfer", TRANSFERS)
 SIZES = (Size.FULL, Size.OPT_OUT)
 sizes = pytest.mark.parametrize("size", SIZES, ids=lambda s: s.value)
 
+
+class Circumstances(TypedDict, total=False):
+    """What a test pupil's dossier holds beyond the plain case (the keywords of ``pupil``)."""
+
+    traits: Traits
+    secret: bool
+    after_eindtoets: bool
+
+
 # The pupil behind each served dossier: circumstances that a faulty export or pupil lookup shows.
-CIRCUMSTANCES = {
+CIRCUMSTANCES: dict[tuple[str, Size], Circumstances] = {
     ("popo", Size.FULL): {"traits": Traits(twins=True), "secret": True},
     ("popo", Size.OPT_OUT): {"traits": Traits(twins=True)},  # the twin: same surname, birth date, address
     ("povo", Size.FULL): {
@@ -229,6 +239,14 @@ class Served:
     version: Version
     fetched: Fetched
 
+    @property
+    def dossier(self) -> str:
+        """The dossier served (served_dossier has seen that there is one)."""
+        dossier = self.fetched.dossier
+        if dossier is None:
+            raise AssertionError("no dossier served: ask served_dossier, which checks that there is one")
+        return dossier
+
 
 @pytest.fixture(scope="module")
 def served(oso):
@@ -358,9 +376,10 @@ def test_the_doel_certificate_must_match(oso):
 @transfers
 @sizes
 def test_dossier_conforms_to_the_schema(oso, served, transfer, size):
-    fetched = dossier_of(served, transfer, size)
+    found = served_dossier(served, transfer, size)
+    fetched = found.fetched
     xsd = dossier_schema()
-    root = parse(fetched.dossier.encode())
+    root = parse(found.dossier.encode())
     if not xsd.validate(root):
         error = xsd.error_log[0]
         fail(
@@ -379,7 +398,7 @@ def test_the_dossier_is_of_the_pupil_asked_for(oso, served, transfer, size):
     found = served_dossier(served, transfer, size)
     version = found.version
     asked = version.data if oso.options.prepare is Prepare.EXPORT else compare.read(version.xml)
-    differences = compare.identity(asked["personalia"], found.fetched.dossier, swv=Profile(transfer).is_swv)
+    differences = compare.identity(asked["personalia"], found.dossier, swv=Profile(transfer).is_swv)
     if differences:
         fail(
             f"the dossier of the pupil asked for, {who(asked['personalia'])}",
@@ -394,7 +413,7 @@ def test_the_dossier_is_of_the_pupil_asked_for(oso, served, transfer, size):
 @sizes
 def test_the_dossier_carries_what_was_prepared(oso, served, transfer, size):
     found = served_dossier(served, transfer, size)
-    version, dossier = found.version, found.fetched.dossier
+    version, dossier = found.version, found.dossier
     if oso.options.prepare is Prepare.PASSTHROUGH:
         differences = compare.unchanged(version.xml, dossier)
         expected = "the dossier served unchanged as it was handed in (POST /control/dossiers)"
@@ -425,8 +444,9 @@ DOSSIER_RULE_CHECKS = [
 @pytest.mark.parametrize(("transfer", "rule_id"), DOSSIER_RULE_CHECKS)
 def test_dossier_meets_the_business_rule(oso, served, transfer, rule_id):
     for size in SIZES:
-        fetched = dossier_of(served, transfer, size)
-        root = parse(fetched.dossier.encode())
+        found = served_dossier(served, transfer, size)
+        fetched = found.fetched
+        root = parse(found.dossier.encode())
         broken = [v for v in rules.check(root) if v.rule.id == rule_id]
         if broken:
             fail(
@@ -445,7 +465,7 @@ def test_dossier_verzameldatum_is_honoured(oso):
     timeline = oso.timeline
     first = pupil(oso, "povo", 1200, size=Size.FULL, prepared=timeline.moment(0.3))
     update = pupil(oso, "povo", 1200, size=Size.FULL, prepared=timeline.moment(0.5), after_eindtoets=True)
-    revised = {"after_eindtoets": True, "traits": Traits(revised_advice=True)}
+    revised: Circumstances = {"after_eindtoets": True, "traits": Traits(revised_advice=True)}
     newest = pupil(oso, "povo", 1200, size=Size.FULL, prepared=timeline.moment(0.7), **revised)
     prepare(oso, "povo", "ready", [first, update, newest])
     doel = Doel(oso, "povo")

@@ -61,11 +61,11 @@ def sessie_ids(seen):
     ids = []
     for s in of(seen, "overdrachtRequest"):
         if answered_ok(s):
-            ids.append(
-                parse(s.answer_body.encode())
-                .findtext(".//{http://xml.kennisnet.nl/schemas/Overstapservice/20200910}sessieId")
-                .lower()
+            sessie_id = parse(s.answer_body.encode()).findtext(
+                ".//{http://xml.kennisnet.nl/schemas/Overstapservice/20200910}sessieId"
             )
+            if sessie_id is not None:  # answered_ok: an overdrachtResponse, which always has one
+                ids.append(sessie_id.lower())
     return ids
 
 

@@ -322,3 +322,14 @@ def test_the_checker_reads_the_schema_file(tmp_path, monkeypatch, sample_dict):
         assert validate(sample_dict) == []
     finally:
         schema.cache_clear()
+
+
+def test_one_of_takes_the_profiles_enums_and_refuses_what_the_results_cannot_hold():
+    from oso.profiles import Role as ProfileRole
+    from oso.profiles import TransferKind
+    from reports.results import ROLES, TRANSFERS, one_of
+
+    assert [one_of(ROLES, r) for r in ProfileRole] == [r.value for r in ProfileRole]
+    assert {one_of(TRANSFERS, k) for k in TransferKind} == set(TRANSFERS)
+    with pytest.raises(ValueError, match="'swv' is not one of popo, povo"):
+        one_of(TRANSFERS, "swv")
